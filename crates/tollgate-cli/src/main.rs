@@ -1,0 +1,3 @@
+//! The `tollgate` and `cargo tollgate` commands.
+
+fn main() {}

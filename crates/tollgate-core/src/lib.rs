@@ -1,0 +1,26 @@
+//! tollgate-core: reads Terraform (HCL, JSON, plans), CloudFormation (YAML
+//! and JSON) and raw IAM policy JSON into one normalized resource graph with
+//! a source location for everything a finding can point at.
+//!
+//! The entry points are [`scan_paths`] and [`scan_sources`]; both return a
+//! [`ScanOutput`] with one [`Unit`] (and its [`Graph`]) per root module,
+//! template or policy file, plus [`Diagnostic`]s for input that could not be
+//! read. Bad input never fails the scan: it becomes a diagnostic and every
+//! other file is still read.
+
+mod diagnostic;
+mod error;
+pub mod graph;
+mod parse;
+mod scan;
+mod source;
+mod span;
+mod value;
+
+pub use diagnostic::{Diagnostic, DiagnosticLevel};
+pub use error::{Error, Result};
+pub use graph::Graph;
+pub use scan::{DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats, Unit, scan_paths, scan_sources};
+pub use source::SourceFile;
+pub use span::{LineIndex, Span};
+pub use value::{UNKNOWN_KEY, Value};

@@ -1,0 +1,14 @@
+//! Raw IAM policy documents (JSON with `Statement`).
+
+use crate::parse::UnitOutput;
+use crate::parse::json::Node;
+use crate::scan::ScanContext;
+use crate::source::SourceFile;
+
+pub(crate) fn is_policy(_node: &Node) -> bool {
+    false
+}
+
+pub(crate) fn load(_ctx: &ScanContext, _file: &SourceFile, _node: &Node) -> UnitOutput {
+    UnitOutput::default()
+}

@@ -1,0 +1,475 @@
+//! The scan: discover files under the given paths, read them, group them
+//! into units, parse each unit and build its graph. Units are independent
+//! and processed in parallel; the output order is stable.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::diagnostic::Diagnostic;
+use crate::error::{Error, Result};
+use crate::graph::{Graph, SourceKind};
+use crate::parse::terraform::TerraformDir;
+use crate::parse::{self, DocFormat, Document};
+use crate::source::{self, FileAccess, ReadError, SourceFile};
+
+/// Default limit on the size of one input file.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Options of a scan.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Extra Terraform variable files (`--var-file`), applied after the
+    /// auto-loaded `terraform.tfvars` and `*.auto.tfvars` of every root.
+    pub var_files: Vec<PathBuf>,
+    /// CloudFormation parameter overrides (`--param KEY=VALUE`), applied
+    /// after `param_files`.
+    pub params: BTreeMap<String, String>,
+    /// CloudFormation parameter files: `[{"ParameterKey": k, "ParameterValue": v}]`
+    /// or `{"Parameters": {k: v}}` or `{k: v}`.
+    pub param_files: Vec<PathBuf>,
+    /// Let `file()`/`templatefile()` and modules read outside the scan roots.
+    pub allow_outside_root: bool,
+    /// Files larger than this are reported and not parsed.
+    pub max_file_bytes: u64,
+    /// Configuration directory for Terraform plans (`--config-dir`).
+    pub config_dir: Option<PathBuf>,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            var_files: Vec::new(),
+            params: BTreeMap::new(),
+            param_files: Vec::new(),
+            allow_outside_root: false,
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+            config_dir: None,
+        }
+    }
+}
+
+/// Everything a parser may need besides its own files.
+#[derive(Debug)]
+pub(crate) struct ScanContext {
+    pub(crate) files: FileAccess,
+    pub(crate) options: ScanOptions,
+    /// `--var-file` contents, read once.
+    pub(crate) extra_var_files: Vec<SourceFile>,
+    /// Merged CloudFormation parameter overrides.
+    pub(crate) params: BTreeMap<String, String>,
+}
+
+/// One independently evaluated piece of input and its graph.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unit {
+    pub kind: SourceKind,
+    /// The root module directory, template or policy file.
+    pub root: Arc<str>,
+    pub graph: Graph,
+}
+
+/// Counts for the scan summary.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ScanStats {
+    /// Files read and parsed as infrastructure code or variables.
+    pub files_scanned: usize,
+    /// Files seen and skipped (not infrastructure code we understand).
+    pub files_skipped: usize,
+    /// Files that could not be read or parsed.
+    pub files_failed: usize,
+    pub units: usize,
+    pub resources: usize,
+}
+
+/// The result of a scan: the units with their graphs, the diagnostics, and
+/// the text of every file read (for rendering snippets).
+#[derive(Debug, Clone, Serialize)]
+pub struct ScanOutput {
+    pub units: Vec<Unit>,
+    pub diagnostics: Vec<Diagnostic>,
+    pub stats: ScanStats,
+    #[serde(skip)]
+    pub sources: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl ScanOutput {
+    /// All units' graphs in one (as `tollgate graph` prints it).
+    pub fn merged_graph(&self) -> Graph {
+        let mut g = Graph { schema_version: crate::graph::SCHEMA_VERSION, ..Graph::default() };
+        for u in &self.units {
+            g.extend(u.graph.clone());
+        }
+        g
+    }
+}
+
+/// What a discovered file is read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileClass {
+    Terraform,
+    TfVars,
+    Document(DocFormat),
+}
+
+fn classify(path: &Path) -> Option<FileClass> {
+    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
+    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+        Some(FileClass::Terraform)
+    } else if name == "terraform.tfvars"
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+    {
+        Some(FileClass::TfVars)
+    } else if name.ends_with(".json") {
+        Some(FileClass::Document(DocFormat::Json))
+    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        Some(FileClass::Document(DocFormat::Yaml))
+    } else if name.ends_with(".template") {
+        // JSON or YAML: decided from the text once read.
+        Some(FileClass::Document(DocFormat::Yaml))
+    } else {
+        None
+    }
+}
+
+struct Discovered {
+    files: Vec<(PathBuf, FileClass)>,
+    skipped: usize,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// Walks the given roots: hidden directories and `.terraform/` are not
+/// entered, symlinked directories are followed once (loops are cut).
+fn discover(roots: &[PathBuf]) -> Discovered {
+    let mut d = Discovered { files: Vec::new(), skipped: 0, diagnostics: Vec::new() };
+    let mut seen_dirs = BTreeSet::new();
+    let mut seen_files = BTreeSet::new();
+    for root in roots {
+        match std::fs::metadata(root) {
+            Ok(m) if m.is_dir() => walk(root, &mut seen_dirs, &mut seen_files, &mut d),
+            Ok(_) => match classify(root) {
+                Some(class) => {
+                    if seen_files.insert(source::normalize(root)) {
+                        d.files.push((root.clone(), class));
+                    }
+                }
+                None => d.skipped += 1,
+            },
+            Err(e) => d.diagnostics.push(Diagnostic::error(source::display_path(root), "io", e.to_string())),
+        }
+    }
+    d
+}
+
+fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, seen_files: &mut BTreeSet<PathBuf>, d: &mut Discovered) {
+    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !seen_dirs.insert(real) {
+        return; // symlink loop or a directory reached twice
+    }
+    let entries = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        Err(e) => {
+            d.diagnostics.push(Diagnostic::error(
+                source::display_path(dir),
+                "io",
+                format!("cannot read directory: {e}"),
+            ));
+            return;
+        }
+    };
+    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let meta = match std::fs::metadata(&path) {
+            Ok(m) => m,
+            Err(_) => {
+                // Dangling symlink or unreadable entry.
+                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                    d.skipped += 1;
+                } else if classify(&path).is_some() {
+                    d.diagnostics.push(Diagnostic::error(source::display_path(&path), "io", "cannot read file"));
+                }
+                continue;
+            }
+        };
+        if meta.is_dir() {
+            if name.starts_with('.') || name == "node_modules" {
+                continue;
+            }
+            walk(&path, seen_dirs, seen_files, d);
+        } else if let Some(class) = classify(&path) {
+            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            if seen_files.insert(key) {
+                d.files.push((path, class));
+            }
+        } else {
+            d.skipped += 1;
+        }
+    }
+}
+
+fn read_error_diagnostic(path: &Arc<str>, e: &ReadError) -> Diagnostic {
+    let d = Diagnostic::error(
+        path.clone(),
+        if matches!(e, ReadError::TooLarge { .. }) { "limit" } else { "io" },
+        e.to_string(),
+    );
+    match e {
+        ReadError::NotUtf8 { line } => d.at(*line, 1),
+        _ => d,
+    }
+}
+
+/// Scans files and directories on disk.
+pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<ScanOutput> {
+    let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
+    let discovered = discover(&roots);
+    let mut allowed_roots = roots.clone();
+    allowed_roots.extend(options.var_files.iter().cloned());
+    allowed_roots.extend(options.config_dir.iter().cloned());
+    let files = FileAccess::disk(allowed_roots, options.allow_outside_root, options.max_file_bytes);
+    let limit = options.max_file_bytes;
+    let read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)> = discovered
+        .files
+        .into_par_iter()
+        .map(|(p, class)| {
+            let text = source::read_disk_text(&p, limit);
+            (p, class, text)
+        })
+        .collect();
+    let ctx = context(files, options, |p| source::read_disk_text(p, limit))?;
+    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics))
+}
+
+/// Scans an in-memory tree: `files` maps paths to contents. `file()` and
+/// modules resolve inside this tree only.
+pub fn scan_sources(files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> Result<ScanOutput> {
+    let limit = options.max_file_bytes;
+    let tree: BTreeMap<PathBuf, Arc<str>> =
+        files.into_iter().map(|(p, t)| (source::normalize(&p), Arc::from(t))).collect();
+    let mut skipped = 0;
+    let mut read = Vec::new();
+    for (p, text) in &tree {
+        let hidden = p.components().any(|c| {
+            let s = c.as_os_str().to_string_lossy();
+            s.starts_with('.') && s != "." && s != ".."
+        });
+        match classify(p) {
+            Some(class) if !hidden => {
+                let text = if text.len() as u64 > limit {
+                    Err(ReadError::TooLarge { size: text.len() as u64, limit })
+                } else {
+                    Ok(text.clone())
+                };
+                read.push((p.clone(), class, text));
+            }
+            _ => skipped += 1,
+        }
+    }
+    let lookup = tree.clone();
+    let ctx = context(FileAccess::memory(tree, limit), options, |p| {
+        lookup.get(&source::normalize(p)).cloned().ok_or(ReadError::NotFound)
+    })?;
+    Ok(run(&ctx, read, skipped, Vec::new()))
+}
+
+fn context(
+    files: FileAccess,
+    options: &ScanOptions,
+    read: impl Fn(&Path) -> std::result::Result<Arc<str>, ReadError>,
+) -> Result<ScanContext> {
+    let mut extra_var_files = Vec::new();
+    for p in &options.var_files {
+        let text = read(p).map_err(|e| Error::InvalidVarFile { path: p.clone(), message: e.to_string() })?;
+        extra_var_files.push(SourceFile { path: source::display_path(p), fs_path: p.clone(), text });
+    }
+    let mut params = BTreeMap::new();
+    for p in &options.param_files {
+        let text = read(p).map_err(|e| Error::InvalidVarFile { path: p.clone(), message: e.to_string() })?;
+        params.extend(parse_param_file(&text).map_err(|message| Error::InvalidVarFile { path: p.clone(), message })?);
+    }
+    params.extend(options.params.clone());
+    Ok(ScanContext { files, options: options.clone(), extra_var_files, params })
+}
+
+/// Reads a CloudFormation parameters file in any of the three common shapes.
+fn parse_param_file(text: &str) -> std::result::Result<BTreeMap<String, String>, String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let scalar = |v: &serde_json::Value| match v {
+        serde_json::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let mut out = BTreeMap::new();
+    match &json {
+        serde_json::Value::Array(items) => {
+            for item in items {
+                let k = item.get("ParameterKey").and_then(|k| k.as_str());
+                let v = item.get("ParameterValue");
+                match (k, v) {
+                    (Some(k), Some(v)) => {
+                        out.insert(k.to_string(), scalar(v));
+                    }
+                    _ => return Err("expected objects with ParameterKey and ParameterValue".into()),
+                }
+            }
+        }
+        serde_json::Value::Object(map) => {
+            let map = match map.get("Parameters").and_then(|p| p.as_object()) {
+                Some(inner) => inner,
+                None => map,
+            };
+            for (k, v) in map {
+                out.insert(k.clone(), scalar(v));
+            }
+        }
+        _ => return Err("expected a list or an object of parameters".into()),
+    }
+    Ok(out)
+}
+
+/// Groups read files into units, parses them in parallel and builds graphs.
+fn run(
+    ctx: &ScanContext,
+    read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)>,
+    skipped: usize,
+    mut diagnostics: Vec<Diagnostic>,
+) -> ScanOutput {
+    let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
+    let mut sources = BTreeMap::new();
+    let mut tf_dirs: BTreeMap<PathBuf, TerraformDir> = BTreeMap::new();
+    let mut documents = Vec::new();
+    for (path, class, text) in read {
+        let display = source::display_path(&path);
+        let text = match text {
+            Ok(t) => t,
+            Err(e) => {
+                stats.files_failed += 1;
+                diagnostics.push(read_error_diagnostic(&display, &e));
+                continue;
+            }
+        };
+        sources.insert(display.clone(), text.clone());
+        let file = SourceFile { path: display, fs_path: path.clone(), text };
+        match class {
+            FileClass::Terraform | FileClass::TfVars => {
+                let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+                let entry = tf_dirs.entry(source::normalize(&dir)).or_insert_with(|| TerraformDir {
+                    display: source::display_path(&dir),
+                    dir: dir.clone(),
+                    files: Vec::new(),
+                    var_files: Vec::new(),
+                });
+                if class == FileClass::Terraform {
+                    entry.files.push(file);
+                } else {
+                    entry.var_files.push(file);
+                }
+            }
+            FileClass::Document(format) => {
+                let format = if format == DocFormat::Yaml && file.text.trim_start().starts_with('{') {
+                    DocFormat::Json
+                } else {
+                    format
+                };
+                documents.push((file, format));
+            }
+        }
+    }
+    // Terraform load order: terraform.tfvars(.json) first, then *.auto.tfvars in name order.
+    let mut dirs: Vec<TerraformDir> =
+        tf_dirs.into_values().filter(|d| !d.files.is_empty() || !d.var_files.is_empty()).collect();
+    for d in &mut dirs {
+        d.var_files.sort_by_key(|f| {
+            let name = f.fs_path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+            (!name.starts_with("terraform.tfvars"), name)
+        });
+        stats.files_scanned += d.files.len() + d.var_files.len();
+    }
+    let roots = parse::terraform::roots(ctx, &dirs);
+
+    enum Job<'a> {
+        Terraform(&'a TerraformDir),
+        Doc(&'a SourceFile, DocFormat),
+    }
+    let mut jobs: Vec<Job<'_>> =
+        roots.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
+    jobs.extend(documents.iter().map(|(f, fmt)| Job::Doc(f, *fmt)));
+
+    let results: Vec<(Option<Unit>, Vec<Diagnostic>, i8)> = jobs
+        .par_iter()
+        .map(|job| match job {
+            Job::Terraform(dir) => {
+                let out = parse::terraform::load(ctx, dir, &dirs);
+                let graph = Graph::build(out.resources, out.edges);
+                (Some(Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph }), out.diagnostics, 0)
+            }
+            Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
+                Document::Unit(kind, out) => {
+                    let graph = Graph::build(out.resources, out.edges);
+                    (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1)
+                }
+                Document::Skipped => (None, Vec::new(), -1),
+                Document::Failed(d) => (None, vec![d], 2),
+            },
+        })
+        .collect();
+
+    let mut units = Vec::new();
+    for (unit, diags, outcome) in results {
+        match outcome {
+            1 => stats.files_scanned += 1,
+            -1 => stats.files_skipped += 1,
+            2 => stats.files_failed += 1,
+            _ => {}
+        }
+        if let Some(u) = unit {
+            units.push(u);
+        }
+        diagnostics.extend(diags);
+    }
+    // Skipped documents are not kept as sources.
+    let keep: BTreeSet<Arc<str>> = units.iter().map(|u| u.root.clone()).collect();
+    sources.retain(|path, _| {
+        !path.ends_with(".json") && !path.ends_with(".yaml") && !path.ends_with(".yml") && !path.ends_with(".template")
+            || keep.contains(path)
+            || diagnostics.iter().any(|d| &d.file == path)
+    });
+    units.sort_by(|a, b| a.root.cmp(&b.root));
+    diagnostics.sort();
+    diagnostics.dedup();
+    stats.units = units.len();
+    stats.resources = units.iter().map(|u| u.graph.resources.len()).sum();
+    ScanOutput { units, diagnostics, stats, sources }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_by_name() {
+        assert_eq!(classify(Path::new("a/main.tf")), Some(FileClass::Terraform));
+        assert_eq!(classify(Path::new("a/main.tf.json")), Some(FileClass::Terraform));
+        assert_eq!(classify(Path::new("a/prod.auto.tfvars")), Some(FileClass::TfVars));
+        assert_eq!(classify(Path::new("terraform.tfvars")), Some(FileClass::TfVars));
+        assert_eq!(classify(Path::new("x.tfvars")), None);
+        assert_eq!(classify(Path::new("t.yml")), Some(FileClass::Document(DocFormat::Yaml)));
+        assert_eq!(classify(Path::new("README.md")), None);
+    }
+
+    #[test]
+    fn param_files_in_three_shapes() {
+        let a = parse_param_file(r#"[{"ParameterKey":"A","ParameterValue":"1"}]"#).unwrap();
+        let b = parse_param_file(r#"{"Parameters":{"A":"1"}}"#).unwrap();
+        let c = parse_param_file(r#"{"A":1}"#).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(b, c);
+        assert!(parse_param_file("[1]").is_err());
+    }
+}

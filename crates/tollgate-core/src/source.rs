@@ -1,0 +1,211 @@
+//! Source files and guarded file access (`file()`, `templatefile()`,
+//! module directories) for scans of disk trees and of in-memory trees.
+
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+
+/// A file read for a scan. `path` is the display path (as given, with `/`).
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    pub path: Arc<str>,
+    /// Where the file lives: a real path for disk scans, the given path for in-memory scans.
+    pub fs_path: PathBuf,
+    pub text: Arc<str>,
+}
+
+/// Why a file could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub(crate) enum ReadError {
+    #[error("not found")]
+    NotFound,
+    #[error("is a directory")]
+    IsDirectory,
+    #[error("not a regular file")]
+    NotRegularFile,
+    #[error("outside the scanned tree (allow with --allow-outside-root)")]
+    OutsideRoot,
+    #[error("larger than the {limit}-byte limit ({size} bytes)")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("not UTF-8 text (invalid byte at line {line})")]
+    NotUtf8 { line: u32 },
+    #[error("{0}")]
+    Io(String),
+}
+
+/// Reads files for a scan: either from disk, confined to the scan roots
+/// unless allowed otherwise, or from an in-memory tree.
+#[derive(Debug, Clone)]
+pub(crate) struct FileAccess {
+    store: Store,
+    pub(crate) max_file_bytes: u64,
+}
+
+#[derive(Debug, Clone)]
+enum Store {
+    Disk { roots: Vec<PathBuf>, allow_outside_root: bool },
+    Memory(BTreeMap<PathBuf, Arc<str>>),
+}
+
+impl FileAccess {
+    pub(crate) fn disk(roots: Vec<PathBuf>, allow_outside_root: bool, max_file_bytes: u64) -> Self {
+        let roots = roots.iter().map(|r| std::fs::canonicalize(r).unwrap_or_else(|_| normalize(r))).collect();
+        FileAccess { store: Store::Disk { roots, allow_outside_root }, max_file_bytes }
+    }
+
+    pub(crate) fn memory(files: BTreeMap<PathBuf, Arc<str>>, max_file_bytes: u64) -> Self {
+        let files = files.into_iter().map(|(p, t)| (normalize(&p), t)).collect();
+        FileAccess { store: Store::Memory(files), max_file_bytes }
+    }
+
+    /// Reads a text file (for `file()`, `templatefile()`, var files, module
+    /// manifests), enforcing the root confinement and the size limit.
+    pub(crate) fn read_text(&self, path: &Path) -> Result<Arc<str>, ReadError> {
+        match &self.store {
+            Store::Memory(files) => files.get(&normalize(path)).cloned().ok_or_else(|| {
+                if files.keys().any(|k| k.starts_with(normalize(path))) {
+                    ReadError::IsDirectory
+                } else {
+                    ReadError::NotFound
+                }
+            }),
+            Store::Disk { roots, allow_outside_root } => {
+                let real = std::fs::canonicalize(path).map_err(|e| io_error(&e))?;
+                if !allow_outside_root && !roots.iter().any(|r| real.starts_with(r)) {
+                    return Err(ReadError::OutsideRoot);
+                }
+                read_disk_text(&real, self.max_file_bytes)
+            }
+        }
+    }
+
+    /// True when `path` is a directory in this tree.
+    pub(crate) fn is_dir(&self, path: &Path) -> bool {
+        match &self.store {
+            Store::Memory(files) => {
+                let p = normalize(path);
+                files.keys().any(|k| k.starts_with(&p) && *k != p)
+            }
+            Store::Disk { .. } => path.is_dir(),
+        }
+    }
+
+    /// The files directly inside `dir` (not recursive), sorted by name.
+    pub(crate) fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
+        match &self.store {
+            Store::Memory(files) => {
+                let d = normalize(dir);
+                files.keys().filter(|k| k.parent().map(normalize).as_deref() == Some(d.as_path())).cloned().collect()
+            }
+            Store::Disk { .. } => {
+                let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+                    .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect())
+                    .unwrap_or_default();
+                out.sort();
+                out
+            }
+        }
+    }
+}
+
+/// Reads a regular file from disk as UTF-8 text within a size limit.
+pub(crate) fn read_disk_text(path: &Path, limit: u64) -> Result<Arc<str>, ReadError> {
+    let meta = std::fs::metadata(path).map_err(|e| io_error(&e))?;
+    if meta.is_dir() {
+        return Err(ReadError::IsDirectory);
+    }
+    if !meta.is_file() {
+        return Err(ReadError::NotRegularFile);
+    }
+    if meta.len() > limit {
+        return Err(ReadError::TooLarge { size: meta.len(), limit });
+    }
+    let bytes = std::fs::read(path).map_err(|e| io_error(&e))?;
+    if bytes.len() as u64 > limit {
+        return Err(ReadError::TooLarge { size: bytes.len() as u64, limit });
+    }
+    text_from_bytes(bytes)
+}
+
+/// UTF-8 decoding with the line of the first invalid byte; a leading BOM is dropped.
+pub(crate) fn text_from_bytes(bytes: Vec<u8>) -> Result<Arc<str>, ReadError> {
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            if s.starts_with('\u{feff}') {
+                s.drain(..'\u{feff}'.len_utf8());
+            }
+            Ok(Arc::from(s))
+        }
+        Err(e) => {
+            let valid = e.utf8_error().valid_up_to();
+            let line = e.as_bytes().get(..valid).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0);
+            Err(ReadError::NotUtf8 { line: u32::try_from(line + 1).unwrap_or(u32::MAX) })
+        }
+    }
+}
+
+fn io_error(e: &std::io::Error) -> ReadError {
+    match e.kind() {
+        std::io::ErrorKind::NotFound => ReadError::NotFound,
+        _ => ReadError::Io(e.to_string()),
+    }
+}
+
+/// Lexically normalizes a path: drops `.`, resolves `..` where possible.
+pub(crate) fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() || out.as_os_str().is_empty() && path.is_relative() {
+                    // Keep leading `..` of relative paths.
+                    if out.as_os_str().is_empty() || out.ends_with("..") {
+                        out.push("..");
+                    }
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
+}
+
+/// A display string for a path: `/` separators, no leading `./`.
+pub(crate) fn display_path(path: &Path) -> Arc<str> {
+    let n = normalize(path);
+    let s = n.to_string_lossy().replace('\\', "/");
+    Arc::from(if s.is_empty() { ".".to_string() } else { s })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalizes_paths() {
+        assert_eq!(normalize(Path::new("./a/b/../c")), PathBuf::from("a/c"));
+        assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
+        assert_eq!(normalize(Path::new("../../x")), PathBuf::from("../../x"));
+        assert_eq!(&*display_path(Path::new("./x/main.tf")), "x/main.tf");
+    }
+
+    #[test]
+    fn memory_access_reads_and_lists() {
+        let mut files = BTreeMap::new();
+        files.insert(PathBuf::from("m/main.tf"), Arc::from("x"));
+        files.insert(PathBuf::from("m/sub/a.tf"), Arc::from("y"));
+        let fa = FileAccess::memory(files, 100);
+        assert_eq!(fa.read_text(Path::new("./m/main.tf")).as_deref(), Ok("x"));
+        assert_eq!(fa.read_text(Path::new("m/sub")), Err(ReadError::IsDirectory));
+        assert_eq!(fa.read_text(Path::new("nope")), Err(ReadError::NotFound));
+        assert!(fa.is_dir(Path::new("m")));
+        assert_eq!(fa.list_dir(Path::new("m")), vec![PathBuf::from("m/main.tf")]);
+    }
+
+    #[test]
+    fn reports_invalid_utf8_line() {
+        assert_eq!(text_from_bytes(b"a\nb\n\xff".to_vec()), Err(ReadError::NotUtf8 { line: 3 }));
+        assert_eq!(text_from_bytes("\u{feff}ok".as_bytes().to_vec()).as_deref(), Ok("ok"));
+    }
+}
