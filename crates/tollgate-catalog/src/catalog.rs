@@ -1,0 +1,779 @@
+//! The catalog: services, actions, lookups and wildcard expansion.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::io::Read;
+use std::path::Path;
+use std::sync::OnceLock;
+
+use serde::Serialize;
+
+use crate::error::CatalogError;
+use crate::glob;
+use crate::managed::{ManagedEntry, ManagedPolicy};
+use crate::set::{ActionId, ActionSet};
+
+/// The catalog shipped with tollgate (see `data/README.md`).
+static EMBEDDED_DATA: &[u8] = include_bytes!("../data/catalog.tsv.gz");
+
+/// Format version of the catalog text this build reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Largest decompressed catalog accepted from a file (the shipped one is ~3.3 MB).
+pub const MAX_CATALOG_BYTES: usize = 64 * 1024 * 1024;
+
+/// The access level AWS documents for an action.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum AccessLevel {
+    List,
+    Read,
+    Write,
+    #[serde(rename = "Permissions management")]
+    PermissionsManagement,
+    Tagging,
+}
+
+impl AccessLevel {
+    /// All levels, in the order AWS lists them.
+    pub const ALL: [AccessLevel; 5] = [
+        AccessLevel::List,
+        AccessLevel::Read,
+        AccessLevel::Write,
+        AccessLevel::PermissionsManagement,
+        AccessLevel::Tagging,
+    ];
+
+    /// The name AWS uses: `List`, `Read`, `Write`, `Permissions management`, `Tagging`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessLevel::List => "List",
+            AccessLevel::Read => "Read",
+            AccessLevel::Write => "Write",
+            AccessLevel::PermissionsManagement => "Permissions management",
+            AccessLevel::Tagging => "Tagging",
+        }
+    }
+
+    fn from_code(code: &str) -> Option<AccessLevel> {
+        Some(match code {
+            "L" => AccessLevel::List,
+            "R" => AccessLevel::Read,
+            "W" => AccessLevel::Write,
+            "P" => AccessLevel::PermissionsManagement,
+            "T" => AccessLevel::Tagging,
+            _ => return None,
+        })
+    }
+
+    fn slot(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for AccessLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Risk classes an action is tagged with in the catalog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Risk {
+    /// Part of a published privilege-escalation method (Rhino Security Labs list, via policy-sentry).
+    PrivilegeEscalation,
+    /// Returns or creates credentials (policy-sentry's credentials-exposure list).
+    CredentialsExposure,
+    /// Reads data stores that hold secrets or customer data (cloudsplaining's list).
+    DataExfiltration,
+    /// Changes who can reach a resource (policy-sentry's resource-exposure list).
+    ResourceExposure,
+}
+
+impl Risk {
+    pub const ALL: [Risk; 4] =
+        [Risk::PrivilegeEscalation, Risk::CredentialsExposure, Risk::DataExfiltration, Risk::ResourceExposure];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::PrivilegeEscalation => "privilege-escalation",
+            Risk::CredentialsExposure => "credentials-exposure",
+            Risk::DataExfiltration => "data-exfiltration",
+            Risk::ResourceExposure => "resource-exposure",
+        }
+    }
+
+    fn from_code(c: char) -> Option<Risk> {
+        Some(match c {
+            'e' => Risk::PrivilegeEscalation,
+            'c' => Risk::CredentialsExposure,
+            'd' => Risk::DataExfiltration,
+            'x' => Risk::ResourceExposure,
+            _ => return None,
+        })
+    }
+
+    fn bit(self) -> u8 {
+        1 << (self as u8)
+    }
+}
+
+/// One source the catalog was generated from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SourceInfo {
+    pub name: String,
+    pub version: String,
+    /// Date of the source's data as it records it (may be empty).
+    pub date: String,
+    pub licence: String,
+}
+
+/// What `tollgate catalog info` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CatalogInfo {
+    /// `embedded` or the path of the file it was loaded from.
+    pub origin: String,
+    pub format_version: u32,
+    pub sources: Vec<SourceInfo>,
+    pub services: usize,
+    pub actions: usize,
+    pub resource_types: usize,
+    pub condition_keys: usize,
+    pub managed_policies: usize,
+    /// Size of the catalog as stored (compressed, when it was gzip).
+    pub stored_bytes: usize,
+    /// Size of the catalog text.
+    pub text_bytes: usize,
+}
+
+/// Why an action pattern expanded to nothing, or that it did not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PatternStatus {
+    /// At least one action matched.
+    Matched,
+    /// The service part matches no service prefix (`s4:GetObject`, `foo*:*`).
+    UnknownService,
+    /// The service exists but no action of it matches (`s3:GetObjekt`).
+    UnknownAction,
+    /// Not of the form `service:action` (empty, two colons, blank parts, spaces).
+    Invalid,
+}
+
+/// The result of expanding one action pattern.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    pub actions: ActionSet,
+    pub status: PatternStatus,
+}
+
+/// A pattern that matched nothing, with the reason.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct UnmatchedPattern {
+    pub pattern: String,
+    pub status: PatternStatus,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ServiceEntry {
+    /// Lowercase prefix (`s3`, `iam`).
+    prefix: Box<str>,
+    name: Box<str>,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Debug, Clone)]
+struct ActionEntry {
+    name: Box<str>,
+    lower: Box<str>,
+    service: u32,
+    level: AccessLevel,
+    risks: u8,
+    /// Range into `res_refs`.
+    res: (u32, u32),
+    /// Range into `key_refs`.
+    keys: (u32, u32),
+}
+
+/// An offline catalog of AWS service prefixes, actions and managed policies.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    info: CatalogInfo,
+    services: Vec<ServiceEntry>,
+    actions: Vec<ActionEntry>,
+    resource_types: Vec<Box<str>>,
+    condition_keys: Vec<Box<str>>,
+    /// `resource type index << 1 | required`.
+    res_refs: Vec<u32>,
+    key_refs: Vec<u32>,
+    by_level: [ActionSet; 5],
+    by_risk: [ActionSet; 4],
+    constrainable: ActionSet,
+    managed: Vec<ManagedEntry>,
+    /// Lowercase path (`service-role/awslambdabasicexecutionrole`) and lowercase name -> index.
+    managed_index: BTreeMap<Box<str>, u32>,
+}
+
+/// One action of a catalog.
+#[derive(Clone, Copy)]
+pub struct ActionRef<'a> {
+    catalog: &'a Catalog,
+    id: ActionId,
+    entry: &'a ActionEntry,
+}
+
+/// A resource type an action accepts in `Resource`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ResourceTypeRef<'a> {
+    pub name: &'a str,
+    /// AWS marks the resource type as required (`*` in its tables).
+    pub required: bool,
+}
+
+impl<'a> ActionRef<'a> {
+    pub fn id(&self) -> ActionId {
+        self.id
+    }
+
+    /// The service prefix, lowercase (`s3`).
+    pub fn service(&self) -> &'a str {
+        self.catalog.services.get(self.entry.service as usize).map_or("", |s| &s.prefix)
+    }
+
+    /// The action name as AWS spells it (`GetObject`).
+    pub fn action_name(&self) -> &'a str {
+        &self.entry.name
+    }
+
+    /// `service:ActionName` (`s3:GetObject`).
+    pub fn full_name(&self) -> String {
+        format!("{}:{}", self.service(), self.entry.name)
+    }
+
+    pub fn access_level(&self) -> AccessLevel {
+        self.entry.level
+    }
+
+    /// The resource types the action accepts; empty when it only accepts `*`.
+    pub fn resource_types(&self) -> impl Iterator<Item = ResourceTypeRef<'a>> + 'a {
+        let catalog = self.catalog;
+        let (a, b) = self.entry.res;
+        catalog.res_refs.get(a as usize..b as usize).unwrap_or(&[]).iter().map(move |&r| ResourceTypeRef {
+            name: catalog.resource_types.get((r >> 1) as usize).map_or("", |s| s),
+            required: r & 1 == 1,
+        })
+    }
+
+    /// Whether `Resource` can name something narrower than `*` for this
+    /// action (it supports at least one resource type).
+    pub fn resource_constrainable(&self) -> bool {
+        self.entry.res.1 > self.entry.res.0
+    }
+
+    /// Condition keys of the action and of its resource types.
+    pub fn condition_keys(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let catalog = self.catalog;
+        let (a, b) = self.entry.keys;
+        catalog
+            .key_refs
+            .get(a as usize..b as usize)
+            .unwrap_or(&[])
+            .iter()
+            .map(move |&k| catalog.condition_keys.get(k as usize).map_or("", |s| s))
+    }
+
+    /// The risk classes the catalog tags this action with.
+    pub fn risks(&self) -> impl Iterator<Item = Risk> + 'a {
+        let bits = self.entry.risks;
+        Risk::ALL.into_iter().filter(move |r| bits & r.bit() != 0)
+    }
+
+    pub fn has_risk(&self, risk: Risk) -> bool {
+        self.entry.risks & risk.bit() != 0
+    }
+}
+
+impl fmt::Display for ActionRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.service(), self.entry.name)
+    }
+}
+
+impl fmt::Debug for ActionRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "ActionRef({self})")
+    }
+}
+
+static EMBEDDED: OnceLock<Result<Catalog, CatalogError>> = OnceLock::new();
+
+impl Catalog {
+    /// The catalog embedded in the binary, parsed on first use and shared.
+    pub fn embedded() -> Result<&'static Catalog, CatalogError> {
+        EMBEDDED.get_or_init(|| Catalog::from_bytes(EMBEDDED_DATA, "embedded")).as_ref().map_err(Clone::clone)
+    }
+
+    /// The compressed size of the embedded catalog in the binary.
+    pub fn embedded_size() -> usize {
+        EMBEDDED_DATA.len()
+    }
+
+    /// Loads a catalog file written by `scripts/catalog/generate.py`
+    /// (gzip-compressed or plain text).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Catalog, CatalogError> {
+        let path = path.as_ref();
+        let io_err = |e: std::io::Error| CatalogError::Io { path: path.to_path_buf(), message: e.to_string() };
+        let file = std::fs::File::open(path).map_err(io_err)?;
+        let mut bytes = Vec::new();
+        file.take(MAX_CATALOG_BYTES as u64 + 1).read_to_end(&mut bytes).map_err(io_err)?;
+        let origin = path.display().to_string();
+        if bytes.len() > MAX_CATALOG_BYTES {
+            return Err(CatalogError::TooLarge { origin, limit: MAX_CATALOG_BYTES });
+        }
+        Catalog::from_bytes(&bytes, &origin)
+    }
+
+    /// Parses catalog bytes (gzip or plain text); `origin` names them in errors and `info()`.
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Catalog, CatalogError> {
+        let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+            let mut out = Vec::with_capacity(bytes.len() * 7);
+            flate2::read::GzDecoder::new(bytes)
+                .take(MAX_CATALOG_BYTES as u64 + 1)
+                .read_to_end(&mut out)
+                .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
+            if out.len() > MAX_CATALOG_BYTES {
+                return Err(CatalogError::TooLarge { origin: origin.to_owned(), limit: MAX_CATALOG_BYTES });
+            }
+            String::from_utf8(out).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?
+        } else {
+            std::str::from_utf8(bytes).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?.to_owned()
+        };
+        let mut catalog = parse(&text, origin)?;
+        catalog.info.stored_bytes = bytes.len();
+        catalog.info.text_bytes = text.len();
+        Ok(catalog)
+    }
+
+    pub fn info(&self) -> &CatalogInfo {
+        &self.info
+    }
+
+    /// Number of actions (the universe of every [`ActionSet`] of this catalog).
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    /// The service prefixes, sorted.
+    pub fn services(&self) -> impl Iterator<Item = &str> + '_ {
+        self.services.iter().map(|s| &*s.prefix)
+    }
+
+    /// The display name of a service (`Amazon S3`), by prefix, case-insensitively.
+    pub fn service_name(&self, prefix: &str) -> Option<&str> {
+        self.service_index(&prefix.to_ascii_lowercase()).and_then(|i| self.services.get(i)).map(|s| &*s.name)
+    }
+
+    /// Every action of a service, by prefix (case-insensitive).
+    pub fn service_actions(&self, prefix: &str) -> Option<ActionSet> {
+        let s = self.services.get(self.service_index(&prefix.to_ascii_lowercase())?)?;
+        let mut set = self.empty_set();
+        set.insert_range(s.start as usize, s.end as usize);
+        Some(set)
+    }
+
+    /// An action by its full name (`s3:GetObject`), case-insensitively.
+    pub fn action(&self, name: &str) -> Option<ActionRef<'_>> {
+        let lower = name.to_ascii_lowercase();
+        let (svc, act) = lower.split_once(':')?;
+        let s = self.services.get(self.service_index(svc)?)?;
+        let range = self.actions.get(s.start as usize..s.end as usize)?;
+        let i = range.binary_search_by(|a| (*a.lower).cmp(act)).ok()?;
+        self.get(ActionId(s.start + i as u32))
+    }
+
+    /// An action by id.
+    pub fn get(&self, id: ActionId) -> Option<ActionRef<'_>> {
+        self.actions.get(id.index()).map(|entry| ActionRef { catalog: self, id, entry })
+    }
+
+    /// The actions of a set, in id order.
+    pub fn actions_in<'a>(&'a self, set: &'a ActionSet) -> impl Iterator<Item = ActionRef<'a>> + 'a {
+        set.iter().filter_map(move |id| self.get(id))
+    }
+
+    /// The empty set of this catalog.
+    pub fn empty_set(&self) -> ActionSet {
+        ActionSet::empty(self.actions.len())
+    }
+
+    /// Every action of this catalog (what `"Action": "*"` grants).
+    pub fn all(&self) -> ActionSet {
+        ActionSet::full(self.actions.len())
+    }
+
+    /// Every action not in `set` (what `"NotAction": [...]` grants).
+    pub fn complement(&self, set: &ActionSet) -> ActionSet {
+        set.complement()
+    }
+
+    /// Every action of an access level.
+    pub fn with_level(&self, level: AccessLevel) -> &ActionSet {
+        // by_level has one slot per level.
+        &self.by_level[level.slot()]
+    }
+
+    /// Every action tagged with a risk class.
+    pub fn with_risk(&self, risk: Risk) -> &ActionSet {
+        &self.by_risk[risk as usize]
+    }
+
+    /// Every action that accepts a resource narrower than `*`.
+    pub fn constrainable(&self) -> &ActionSet {
+        &self.constrainable
+    }
+
+    /// Expands one action pattern with IAM semantics: `*` and `?`
+    /// wildcards, case-insensitive in both the service and action part.
+    /// A pattern without `:` is matched against whole `service:action`
+    /// names (so `*` is every action).
+    pub fn expand(&self, pattern: &str) -> Expansion {
+        let lower = pattern.trim().to_ascii_lowercase();
+        let mut set = self.empty_set();
+        let invalid = |set| Expansion { actions: set, status: PatternStatus::Invalid };
+        if lower.is_empty() || lower.bytes().any(|c| c.is_ascii_whitespace()) {
+            return invalid(set);
+        }
+        if lower.bytes().all(|c| c == b'*') {
+            return Expansion { actions: self.all(), status: PatternStatus::Matched };
+        }
+        let Some((svc, act)) = lower.split_once(':') else {
+            return self.expand_whole(&lower, set);
+        };
+        if act.contains(':') || svc.is_empty() || act.is_empty() {
+            return invalid(set);
+        }
+        let mut any_service = false;
+        if glob::has_wildcard(svc) {
+            for s in self.services.iter().filter(|s| glob::matches(svc.as_bytes(), s.prefix.as_bytes())) {
+                any_service = true;
+                self.expand_in_service(s, act, &mut set);
+            }
+        } else if let Some(s) = self.service_index(svc).and_then(|i| self.services.get(i)) {
+            any_service = true;
+            self.expand_in_service(s, act, &mut set);
+        }
+        let status = if !any_service {
+            PatternStatus::UnknownService
+        } else if set.is_empty() {
+            PatternStatus::UnknownAction
+        } else {
+            PatternStatus::Matched
+        };
+        Expansion { actions: set, status }
+    }
+
+    /// Expands several patterns into one set and lists the ones that matched nothing.
+    pub fn expand_all<'p>(&self, patterns: impl IntoIterator<Item = &'p str>) -> (ActionSet, Vec<UnmatchedPattern>) {
+        let mut set = self.empty_set();
+        let mut unmatched = Vec::new();
+        for p in patterns {
+            let e = self.expand(p);
+            if e.status == PatternStatus::Matched {
+                set.union_with(&e.actions);
+            } else {
+                unmatched.push(UnmatchedPattern { pattern: p.to_owned(), status: e.status });
+            }
+        }
+        (set, unmatched)
+    }
+
+    /// AWS-managed policy by ARN (`arn:aws:iam::aws:policy/IAMFullAccess`,
+    /// any partition, with or without its path) or by name (`IAMFullAccess`).
+    pub fn managed_policy(&self, arn_or_name: &str) -> Option<ManagedPolicy<'_>> {
+        let key = arn_or_name.trim();
+        let key = if key.starts_with("arn:") {
+            // arn:PARTITION:iam::aws:policy/PATH/NAME
+            let mut parts = key.splitn(6, ':');
+            let (arn, _partition, service, region, account, resource) =
+                (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+            if arn != "arn" || service != "iam" || !region.is_empty() || account != "aws" {
+                return None;
+            }
+            resource.strip_prefix("policy/")?
+        } else {
+            key
+        };
+        let lower = key.to_ascii_lowercase();
+        let idx = self.managed_index.get(lower.as_str()).or_else(|| {
+            // A path we do not know but a name we do: `policy/job-function/X` written as `policy/X`.
+            lower.rsplit_once('/').and_then(|(_, name)| self.managed_index.get(name))
+        })?;
+        self.managed.get(*idx as usize).map(|entry| ManagedPolicy { entry })
+    }
+
+    /// Every managed policy in the catalog, sorted by name.
+    pub fn managed_policies(&self) -> impl Iterator<Item = ManagedPolicy<'_>> + '_ {
+        self.managed.iter().map(|entry| ManagedPolicy { entry })
+    }
+
+    fn service_index(&self, lower_prefix: &str) -> Option<usize> {
+        self.services.binary_search_by(|s| (*s.prefix).cmp(lower_prefix)).ok()
+    }
+
+    fn expand_in_service(&self, s: &ServiceEntry, act: &str, set: &mut ActionSet) {
+        let (start, end) = (s.start as usize, s.end as usize);
+        let Some(range) = self.actions.get(start..end) else { return };
+        if act.bytes().all(|c| c == b'*') {
+            set.insert_range(start, end);
+        } else if !glob::has_wildcard(act) {
+            if let Ok(i) = range.binary_search_by(|a| (*a.lower).cmp(act)) {
+                set.insert(start + i);
+            }
+        } else if let Some(prefix) = act.strip_suffix('*').filter(|p| !glob::has_wildcard(p)) {
+            // `Get*`: the matches are one contiguous run of the sorted names.
+            let lo = range.partition_point(|a| *a.lower < *prefix);
+            let hi = lo + range.get(lo..).map_or(0, |r| r.partition_point(|a| a.lower.starts_with(prefix)));
+            set.insert_range(start + lo, start + hi);
+        } else {
+            for (i, a) in range.iter().enumerate() {
+                if glob::matches(act.as_bytes(), a.lower.as_bytes()) {
+                    set.insert(start + i);
+                }
+            }
+        }
+    }
+
+    fn expand_whole(&self, lower: &str, mut set: ActionSet) -> Expansion {
+        let mut buf = String::new();
+        let mut any_service = false;
+        for s in &self.services {
+            // A pattern without `:` can only match names whose service prefix
+            // is consistent with its leading literal part.
+            let lead = lower.split(['*', '?']).next().unwrap_or("");
+            if !(s.prefix.starts_with(lead) || lead.starts_with(&*s.prefix)) {
+                continue;
+            }
+            for i in s.start as usize..s.end as usize {
+                let Some(a) = self.actions.get(i) else { continue };
+                buf.clear();
+                buf.push_str(&s.prefix);
+                buf.push(':');
+                buf.push_str(&a.lower);
+                if glob::matches(lower.as_bytes(), buf.as_bytes()) {
+                    any_service = true;
+                    set.insert(i);
+                }
+            }
+        }
+        let status = if any_service { PatternStatus::Matched } else { PatternStatus::UnknownService };
+        Expansion { actions: set, status }
+    }
+}
+
+/// Line-by-line parser of the catalog text.
+fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
+    let err = |line: usize, message: String| CatalogError::Format { origin: origin.to_owned(), line, message };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.is_empty());
+    match lines.next() {
+        Some((_, header)) => {
+            let mut f = header.split('\t');
+            if f.next() != Some("tollgate-catalog") {
+                return Err(err(1, "missing `tollgate-catalog` header".into()));
+            }
+            let v = f.next().unwrap_or("");
+            if v != FORMAT_VERSION.to_string() {
+                return Err(CatalogError::Version {
+                    origin: origin.to_owned(),
+                    found: v.to_owned(),
+                    supported: FORMAT_VERSION,
+                });
+            }
+        }
+        None => return Err(err(1, "empty catalog".into())),
+    }
+
+    let mut sources = Vec::new();
+    let mut resource_types: Vec<Box<str>> = Vec::new();
+    let mut condition_keys: Vec<Box<str>> = Vec::new();
+    // Parsed in file order; sorted below.
+    struct RawService {
+        prefix: Box<str>,
+        name: Box<str>,
+        actions: Vec<ActionEntry>,
+    }
+    let mut services: Vec<RawService> = Vec::new();
+    let mut res_refs: Vec<u32> = Vec::new();
+    let mut key_refs: Vec<u32> = Vec::new();
+    let mut managed: Vec<ManagedEntry> = Vec::new();
+
+    for (n, line) in lines {
+        let mut f = line.split('\t');
+        let kind = f.next().unwrap_or("");
+        let mut field = |what: &str| f.next().ok_or_else(|| err(n, format!("missing field `{what}`")));
+        match kind {
+            "#" => {}
+            "source" => {
+                let name = field("name")?.to_owned();
+                let version = field("version")?.to_owned();
+                let date = field("date")?.to_owned();
+                let licence = field("licence")?.to_owned();
+                sources.push(SourceInfo { name, version, date, licence });
+            }
+            "r" => resource_types.push(field("resource type")?.into()),
+            "k" => condition_keys.push(field("condition key")?.into()),
+            "s" => {
+                let prefix = field("prefix")?.to_ascii_lowercase();
+                if prefix.is_empty() || prefix.contains(':') {
+                    return Err(err(n, format!("invalid service prefix `{prefix}`")));
+                }
+                let name = field("name")?.into();
+                services.push(RawService { prefix: prefix.into(), name, actions: Vec::new() });
+            }
+            "a" => {
+                let name = field("name")?;
+                if name.is_empty() || name.contains(':') {
+                    return Err(err(n, format!("invalid action name `{name}`")));
+                }
+                let level_code = field("access level")?;
+                let level = AccessLevel::from_code(level_code)
+                    .ok_or_else(|| err(n, format!("unknown access level `{level_code}`")))?;
+                let res_field = field("resource types")?;
+                let key_field = field("condition keys")?;
+                let risk_field = field("risks")?;
+                let res_start = res_refs.len() as u32;
+                for r in res_field.split(',').filter(|r| !r.is_empty()) {
+                    let (num, required) = match r.strip_suffix('*') {
+                        Some(num) => (num, 1),
+                        None => (r, 0),
+                    };
+                    let idx: u32 = num.parse().map_err(|_| err(n, format!("bad resource type reference `{r}`")))?;
+                    if idx as usize >= resource_types.len() {
+                        return Err(err(n, format!("resource type reference {idx} out of range")));
+                    }
+                    res_refs.push(idx << 1 | required);
+                }
+                let key_start = key_refs.len() as u32;
+                for k in key_field.split(',').filter(|k| !k.is_empty()) {
+                    let idx: u32 = k.parse().map_err(|_| err(n, format!("bad condition key reference `{k}`")))?;
+                    if idx as usize >= condition_keys.len() {
+                        return Err(err(n, format!("condition key reference {idx} out of range")));
+                    }
+                    key_refs.push(idx);
+                }
+                let mut risks = 0u8;
+                for c in risk_field.chars() {
+                    risks |= Risk::from_code(c).ok_or_else(|| err(n, format!("unknown risk code `{c}`")))?.bit();
+                }
+                let service = services.last_mut().ok_or_else(|| err(n, "action before any service".into()))?;
+                service.actions.push(ActionEntry {
+                    name: name.into(),
+                    lower: name.to_ascii_lowercase().into(),
+                    service: 0,
+                    level,
+                    risks,
+                    res: (res_start, res_refs.len() as u32),
+                    keys: (key_start, key_refs.len() as u32),
+                });
+            }
+            "p" => {
+                let path = field("path")?;
+                let version = field("version")?;
+                let document = field("document")?;
+                if path.is_empty() {
+                    return Err(err(n, "empty managed policy path".into()));
+                }
+                managed.push(ManagedEntry::new(path, version, document));
+            }
+            other => return Err(err(n, format!("unknown record kind `{other}`"))),
+        }
+    }
+
+    // Sort services and actions so lookups can binary-search; merge
+    // duplicate services, drop duplicate actions (first one wins).
+    services.sort_by(|a, b| a.prefix.cmp(&b.prefix));
+    let mut merged: Vec<RawService> = Vec::with_capacity(services.len());
+    for s in services {
+        match merged.last_mut() {
+            Some(last) if last.prefix == s.prefix => last.actions.extend(s.actions),
+            _ => merged.push(s),
+        }
+    }
+    let mut out_services = Vec::with_capacity(merged.len());
+    let mut actions: Vec<ActionEntry> = Vec::new();
+    for (si, mut s) in merged.into_iter().enumerate() {
+        s.actions.sort_by(|a, b| a.lower.cmp(&b.lower));
+        s.actions.dedup_by(|b, a| a.lower == b.lower);
+        let start = actions.len() as u32;
+        for mut a in s.actions {
+            a.service = si as u32;
+            actions.push(a);
+        }
+        out_services.push(ServiceEntry { prefix: s.prefix, name: s.name, start, end: actions.len() as u32 });
+    }
+    if actions.len() > u32::MAX as usize / 2 {
+        return Err(err(0, "too many actions".into()));
+    }
+
+    let universe = actions.len();
+    let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::empty(universe));
+    let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::empty(universe));
+    let mut constrainable = ActionSet::empty(universe);
+    for (i, a) in actions.iter().enumerate() {
+        if let Some(s) = by_level.get_mut(a.level.slot()) {
+            s.insert(i);
+        }
+        for r in Risk::ALL {
+            if a.risks & r.bit() != 0
+                && let Some(s) = by_risk.get_mut(r as usize)
+            {
+                s.insert(i);
+            }
+        }
+        if a.res.1 > a.res.0 {
+            constrainable.insert(i);
+        }
+    }
+
+    managed.sort_by_key(|a| a.name().to_ascii_lowercase());
+    let mut managed_index = BTreeMap::new();
+    let mut seen_names = HashSet::new();
+    for (i, m) in managed.iter().enumerate() {
+        managed_index.entry(m.path().to_ascii_lowercase().into()).or_insert(i as u32);
+        let name = m.name().to_ascii_lowercase();
+        if seen_names.insert(name.clone()) {
+            managed_index.entry(name.into()).or_insert(i as u32);
+        }
+    }
+
+    let info = CatalogInfo {
+        origin: origin.to_owned(),
+        format_version: FORMAT_VERSION,
+        sources,
+        services: out_services.len(),
+        actions: actions.len(),
+        resource_types: resource_types.len(),
+        condition_keys: condition_keys.len(),
+        managed_policies: managed.len(),
+        stored_bytes: 0,
+        text_bytes: 0,
+    };
+    Ok(Catalog {
+        info,
+        services: out_services,
+        actions,
+        resource_types,
+        condition_keys,
+        res_refs,
+        key_refs,
+        by_level,
+        by_risk,
+        constrainable,
+        managed,
+        managed_index,
+    })
+}
