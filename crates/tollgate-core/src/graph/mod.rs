@@ -16,6 +16,7 @@ use crate::value::Value;
 
 pub(crate) mod bucket;
 pub(crate) mod iam;
+pub(crate) mod index;
 pub(crate) mod network;
 pub mod path;
 

@@ -1,0 +1,299 @@
+//! Lookups shared by the derived views: resources by address, edges by
+//! source, and the resolution of a reference (an attribute value such as
+//! `role = aws_iam_role.app.name` or `Bucket: !Ref Logs`) to the in-graph
+//! resource it names.
+//!
+//! A reference is resolved, in this order:
+//! 1. a literal string equal to a resource's name attribute (`bucket`,
+//!    `name`, `BucketName`, `RoleName`…) of one of the expected types;
+//! 2. an unknown value whose description mentions the address of a resource
+//!    that `owner` has an edge to, through this attribute;
+//! 3. (for top-level attributes only) the remaining edges of the attribute,
+//!    in order, for the unknown values that are still unresolved.
+//!
+//! Anything else stays as it was written: no guess is made.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::{Edge, Mode, Resource};
+use crate::value::Value;
+
+/// Attribute names that carry a resource's own name, used for step 1.
+const NAME_ATTRS: &[&str] = &[
+    "bucket",
+    "name",
+    "arn",
+    "BucketName",
+    "RoleName",
+    "UserName",
+    "GroupName",
+    "ManagedPolicyName",
+    "QueueName",
+    "TopicName",
+];
+
+pub(crate) struct Index<'a> {
+    by_address: BTreeMap<&'a str, &'a Resource>,
+    edges_from: BTreeMap<&'a str, Vec<&'a Edge>>,
+    /// (type, name attribute, name) -> first managed resource in graph order.
+    by_name: BTreeMap<(&'a str, &'static str, &'a str), &'a Resource>,
+}
+
+/// One element of a reference after resolution.
+#[derive(Debug, Clone)]
+pub(crate) struct Ref<'a> {
+    /// The value as written (a name, an ARN, an ID, or an unknown).
+    pub(crate) value: Value,
+    /// The resource it names, when that resource is in the graph.
+    pub(crate) resource: Option<&'a Resource>,
+}
+
+impl Ref<'_> {
+    /// The resource address when resolved, else the value as written.
+    pub(crate) fn to_value(&self) -> Value {
+        match self.resource {
+            Some(r) => Value::String(r.address.clone()),
+            None => self.value.clone(),
+        }
+    }
+}
+
+impl<'a> Index<'a> {
+    pub(crate) fn new(resources: &'a [Resource], edges: &'a [Edge]) -> Self {
+        let mut by_address = BTreeMap::new();
+        let mut by_name = BTreeMap::new();
+        for r in resources {
+            by_address.entry(r.address.as_str()).or_insert(r);
+            if r.mode != Mode::Managed {
+                continue;
+            }
+            for attr in NAME_ATTRS {
+                if let Some(name) = r.attributes.get(attr).and_then(Value::as_str) {
+                    by_name.entry((r.resource_type.as_str(), *attr, name)).or_insert(r);
+                }
+            }
+        }
+        let mut edges_from: BTreeMap<&str, Vec<&Edge>> = BTreeMap::new();
+        for e in edges {
+            edges_from.entry(e.from.as_str()).or_default().push(e);
+        }
+        Index { by_address, edges_from, by_name }
+    }
+
+    pub(crate) fn get(&self, address: &str) -> Option<&'a Resource> {
+        self.by_address.get(address).copied()
+    }
+
+    /// The resource an edge points at: the exact address, else the only
+    /// instance `to[...]` of a counted/for_each resource.
+    pub(crate) fn edge_target(&self, to: &str) -> Option<&'a Resource> {
+        if let Some(r) = self.get(to) {
+            return Some(r);
+        }
+        let prefix = format!("{to}[");
+        let mut instances = self.by_address.range(prefix.as_str()..).take_while(|(a, _)| a.starts_with(&prefix));
+        match (instances.next(), instances.next()) {
+            (Some((_, r)), None) => Some(*r),
+            _ => None,
+        }
+    }
+
+    /// Edges leaving `from` through its top-level attribute `attribute`.
+    pub(crate) fn edges<'s>(&'s self, from: &'s str, attribute: &'s str) -> impl Iterator<Item = &'a Edge> + 's {
+        self.edges_from.get(from).into_iter().flatten().copied().filter(move |e| e.attribute == attribute)
+    }
+
+    /// Distinct resources of one of `types` that `from` references through `attribute`.
+    pub(crate) fn edge_targets(&self, from: &str, attribute: &str, types: &[&str]) -> Vec<&'a Resource> {
+        let mut seen = BTreeSet::new();
+        self.edges(from, attribute)
+            .filter_map(|e| self.edge_target(&e.to))
+            .filter(|r| types.contains(&r.resource_type.as_str()))
+            .filter(|r| seen.insert(r.address.as_str()))
+            .collect()
+    }
+
+    /// A managed resource of one of `types` whose name attribute equals `name`.
+    pub(crate) fn by_name(&self, types: &[&str], name_attr: &str, name: &str) -> Option<&'a Resource> {
+        let attr = NAME_ATTRS.iter().find(|a| **a == name_attr)?;
+        types.iter().find_map(|t| self.by_name.get(&(*t, *attr, name)).copied())
+    }
+
+    /// Resolves the value(s) at `owner.attributes[...]` (already looked up:
+    /// `value`) that reference resources of `types`. `edge_attr` is the
+    /// top-level attribute of `owner` holding the value; `fill` allows step 3
+    /// (only sound when the value is the sole user of those edges).
+    pub(crate) fn resolve(
+        &self,
+        owner: &Resource,
+        value: &Value,
+        edge_attr: &str,
+        target: &Target<'_>,
+        fill: bool,
+    ) -> Vec<Ref<'a>> {
+        let targets = self.edge_targets(&owner.address, edge_attr, target.types);
+        let mut used = vec![false; targets.len()];
+        let mut out: Vec<Ref<'a>> = Vec::new();
+        let mut pending = Vec::new();
+        for element in value.as_one_or_many() {
+            let mut resolved = None;
+            match element {
+                Value::String(s) => {
+                    resolved = target.name_attrs.iter().find_map(|a| self.by_name(target.types, a, s));
+                    if resolved.is_none() {
+                        // A literal that names a referenced resource's address
+                        // (some evaluators keep `aws_x.y.id` as text).
+                        resolved = pick_mentioned(&targets, &mut used, s);
+                    }
+                }
+                Value::Unknown(desc) => {
+                    resolved = pick_mentioned(&targets, &mut used, desc);
+                    if resolved.is_none() {
+                        pending.push(out.len());
+                    }
+                }
+                Value::Map(_) => pending.push(out.len()),
+                _ => {}
+            }
+            out.push(Ref { value: element.clone(), resource: resolved });
+        }
+        if fill {
+            let mut free = targets.iter().zip(used.iter()).filter(|(_, u)| !**u).map(|(t, _)| *t);
+            for i in pending {
+                match (free.next(), out.get_mut(i)) {
+                    (Some(t), Some(slot)) => slot.resource = Some(t),
+                    _ => break,
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What a reference may point at.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Target<'t> {
+    pub(crate) types: &'t [&'t str],
+    /// Name attributes of those types a literal may be matched against.
+    pub(crate) name_attrs: &'t [&'t str],
+}
+
+fn pick_mentioned<'a>(targets: &[&'a Resource], used: &mut [bool], text: &str) -> Option<&'a Resource> {
+    let i = targets.iter().position(|t| mentions(text, &t.address))?;
+    if let Some(u) = used.get_mut(i) {
+        *u = true;
+    }
+    targets.get(i).copied()
+}
+
+/// True when `text` contains `address` as a whole token: not preceded by an
+/// identifier character or `.`, and not followed by one (nor by `[`), so
+/// `aws_iam_role.a` is found in `aws_iam_role.a.name` and `Ref RoleA` but not
+/// in `aws_iam_role.ab`, `aws_iam_role.a[0]` or `module.m.aws_iam_role.a`.
+pub(crate) fn mentions(text: &str, address: &str) -> bool {
+    if address.is_empty() {
+        return false;
+    }
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    let mut start = 0;
+    while let Some(pos) = text.get(start..).and_then(|t| t.find(address)) {
+        let at = start + pos;
+        let end = at + address.len();
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(end..).and_then(|t| t.chars().next());
+        let before_ok = before.is_none_or(|c| !(ident(c) || c == '.'));
+        let after_ok = after.is_none_or(|c| !(ident(c) || c == '['));
+        if before_ok && after_ok {
+            return true;
+        }
+        start = at + address.len().max(1);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions_whole_addresses_only() {
+        assert!(mentions("aws_iam_role.a.name", "aws_iam_role.a"));
+        assert!(mentions("aws_iam_role.a", "aws_iam_role.a"));
+        assert!(mentions("Ref RoleA", "RoleA"));
+        assert!(mentions("Fn::GetAtt RoleA.Arn", "RoleA"));
+        assert!(!mentions("aws_iam_role.ab.name", "aws_iam_role.a"));
+        assert!(!mentions("aws_iam_role.a[0].name", "aws_iam_role.a"));
+        assert!(mentions("aws_iam_role.a[0].name", "aws_iam_role.a[0]"));
+        assert!(!mentions("module.m.aws_iam_role.a.name", "aws_iam_role.a"));
+        assert!(mentions("x aws_iam_role.ab aws_iam_role.a", "aws_iam_role.a"));
+        assert!(!mentions("RoleAB", "RoleA"));
+        assert!(!mentions("anything", ""));
+    }
+}
+
+/// Builders for hand-made resources in unit tests.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use crate::graph::{Edge, LineRange, Location, Mode, Resource, SourceKind};
+    use crate::value::Value;
+
+    /// JSON to a value, reading `{"$unknown": "what"}` as an unknown.
+    pub(crate) fn val(json: serde_json::Value) -> Value {
+        match json {
+            serde_json::Value::Object(map) if map.len() == 1 && map.contains_key("$unknown") => {
+                Value::Unknown(map.get("$unknown").and_then(|v| v.as_str()).unwrap_or("").to_string())
+            }
+            serde_json::Value::Object(map) => Value::Map(map.into_iter().map(|(k, v)| (k, val(v))).collect()),
+            serde_json::Value::Array(items) => Value::List(items.into_iter().map(val).collect()),
+            other => Value::from_json(&other),
+        }
+    }
+
+    /// A resource at `line..=end_line`; the file, kind and mode follow from
+    /// the type and address (`AWS::…` in `t.yaml`, `iam_policy` in
+    /// `p.json`, Terraform in `main.tf`; `data.` addresses are data sources).
+    pub(crate) fn res(address: &str, ty: &str, line: u32, end_line: u32, attrs: serde_json::Value) -> Resource {
+        let (kind, file) = if ty.starts_with("AWS::") {
+            (SourceKind::Cloudformation, "t.yaml")
+        } else if ty == "iam_policy" {
+            (SourceKind::IamJson, "p.json")
+        } else {
+            (SourceKind::Terraform, "main.tf")
+        };
+        let mode = if address.starts_with("data.") { Mode::Data } else { Mode::Managed };
+        Resource {
+            address: address.to_string(),
+            resource_type: ty.to_string(),
+            kind,
+            mode,
+            attributes: val(attrs),
+            loc: Location {
+                address: address.to_string(),
+                file: Arc::from(file),
+                line,
+                end_line,
+                call_sites: Vec::new(),
+            },
+            spans: BTreeMap::new(),
+        }
+    }
+
+    pub(crate) fn spans(mut r: Resource, spans: &[(&str, u32, u32)]) -> Resource {
+        for (p, line, end_line) in spans {
+            r.spans.insert((*p).to_string(), LineRange { line: *line, end_line: *end_line });
+        }
+        r
+    }
+
+    pub(crate) fn edge(from: &str, to: &str, attribute: &str) -> Edge {
+        Edge { from: from.to_string(), to: to.to_string(), attribute: attribute.to_string() }
+    }
+
+    /// The location `(file, line, end_line)` of something with a [`Location`].
+    pub(crate) fn at(loc: &Location) -> (&str, u32, u32) {
+        (&loc.file, loc.line, loc.end_line)
+    }
+}
