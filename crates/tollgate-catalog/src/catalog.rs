@@ -167,6 +167,21 @@ pub struct Expansion {
     pub status: PatternStatus,
 }
 
+/// How much of one service a set covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceCoverage<'a> {
+    pub prefix: &'a str,
+    pub granted: usize,
+    pub total: usize,
+}
+
+impl ServiceCoverage<'_> {
+    /// Every action of the service is in the set.
+    pub fn is_full(&self) -> bool {
+        self.granted == self.total
+    }
+}
+
 /// A pattern that matched nothing, with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 pub struct UnmatchedPattern {
@@ -384,6 +399,15 @@ impl Catalog {
         let mut set = self.empty_set();
         set.insert_range(s.start as usize, s.end as usize);
         Some(set)
+    }
+
+    /// Per service with at least one action in `set`: its prefix, how many
+    /// of its actions are in the set, and how many it has. In prefix order.
+    pub fn service_coverage<'a>(&'a self, set: &'a ActionSet) -> impl Iterator<Item = ServiceCoverage<'a>> + 'a {
+        self.services.iter().filter_map(move |s| {
+            let granted = set.count_range(s.start as usize, s.end as usize);
+            (granted > 0).then_some(ServiceCoverage { prefix: &s.prefix, granted, total: (s.end - s.start) as usize })
+        })
     }
 
     /// An action by its full name (`s3:GetObject`), case-insensitively.

@@ -38,7 +38,7 @@ mod set;
 
 pub use catalog::{
     AccessLevel, ActionRef, Catalog, CatalogInfo, Expansion, FORMAT_VERSION, MAX_CATALOG_BYTES, PatternStatus,
-    ResourceTypeRef, Risk, SourceInfo, UnmatchedPattern,
+    ResourceTypeRef, Risk, ServiceCoverage, SourceInfo, UnmatchedPattern,
 };
 pub use error::CatalogError;
 pub use managed::ManagedPolicy;

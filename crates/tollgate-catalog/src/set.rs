@@ -107,6 +107,21 @@ impl ActionSet {
         self.words.iter().zip(&other.words).map(|(a, b)| (a & b).count_ones() as usize).sum()
     }
 
+    /// Number of actions with ids in `start..end`.
+    pub fn count_range(&self, start: usize, end: usize) -> usize {
+        let end = end.min(self.universe as usize);
+        let mut i = start;
+        let mut n = 0usize;
+        while i < end {
+            let bit = i % 64;
+            let span = (64 - bit).min(end - i);
+            let mask = if span == 64 { u64::MAX } else { ((1u64 << span) - 1) << bit };
+            n += (self.words.get(i / 64).copied().unwrap_or(0) & mask).count_ones() as usize;
+            i += span;
+        }
+        n
+    }
+
     /// Whether the sets share an action.
     pub fn intersects(&self, other: &ActionSet) -> bool {
         self.words.iter().zip(&other.words).any(|(a, b)| a & b != 0)
@@ -176,6 +191,10 @@ mod tests {
         assert_eq!(s.iter().count(), 127);
         assert_eq!(s.intersection_len(&ActionSet::full(200)), 127);
         assert!(s.is_subset(&u));
+        assert_eq!(s.count_range(0, 200), 127);
+        assert_eq!(s.count_range(64, 128), 64);
+        assert_eq!(s.count_range(100, 135), 30);
+        assert_eq!(s.count_range(150, 900), 0);
         assert!(!u.is_subset(&s));
     }
 }

@@ -61,6 +61,16 @@ fn service_star_covers_exactly_the_service() {
 }
 
 #[test]
+fn service_coverage_of_sets() {
+    let c = catalog();
+    let mut set = c.expand("s3:*").actions;
+    set.union_with(&c.expand("iam:Get*").actions);
+    let cov: Vec<_> = c.service_coverage(&set).map(|s| (s.prefix, s.granted, s.total, s.is_full())).collect();
+    assert_eq!(cov, [("iam", c.expand("iam:Get*").actions.len(), 190, false), ("s3", 180, 180, true)]);
+    assert_eq!(c.service_coverage(&c.all()).filter(|s| s.is_full()).count(), 457);
+}
+
+#[test]
 fn not_action_iam_with_allow_is_everything_but_iam() {
     let c = catalog();
     let iam = c.expand("iam:*").actions;
