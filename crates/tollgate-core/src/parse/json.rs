@@ -18,7 +18,7 @@
 //! node.record_spans("policy", &index, &mut spans);    // spans["policy.Statement[0]"] …
 //! ```
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -68,6 +68,7 @@ pub(crate) struct Entry {
     pub(crate) value: Node,
 }
 
+#[allow(dead_code, reason = "shared API of the JSON readers; not every reader uses every accessor")]
 impl Node {
     pub(crate) fn kind(&self) -> &Kind {
         &self.kind
@@ -252,6 +253,7 @@ impl Node {
     }
 }
 
+#[allow(dead_code, reason = "shared API of the JSON readers")]
 impl Entry {
     /// Lines from the key to the end of the value.
     pub(crate) fn line_range(&self, index: &LineIndex) -> LineRange {
@@ -270,14 +272,6 @@ impl Object {
 
     pub(crate) fn entries(&self) -> &[Entry] {
         &self.entries
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.entries.len()
-    }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
     }
 }
 
@@ -401,6 +395,8 @@ impl Parser<'_> {
     fn object(&mut self, depth: usize) -> Result<Object, ParseError> {
         self.pos += 1; // '{'
         let mut obj = Object::default();
+        // Key -> entry index, so that duplicate detection stays linear.
+        let mut seen: HashMap<String, usize> = HashMap::new();
         self.skip_ws()?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
@@ -423,13 +419,16 @@ impl Parser<'_> {
             self.expect_byte(b':', "`:`")?;
             self.skip_ws()?;
             let value = self.value(depth + 1)?;
-            match obj.entries.iter_mut().find(|e| e.key == key) {
+            match seen.get(&key).and_then(|i| obj.entries.get_mut(*i)) {
                 Some(existing) => {
                     obj.duplicates.push(key_range.clone());
                     existing.value = value;
                     existing.key_range = key_range;
                 }
-                None => obj.entries.push(Entry { key, key_range, value }),
+                None => {
+                    seen.insert(key.clone(), obj.entries.len());
+                    obj.entries.push(Entry { key, key_range, value });
+                }
             }
             self.skip_ws()?;
             match self.peek() {
@@ -688,6 +687,13 @@ mod tests {
         let n = parse("\u{feff} {\"n\": 12345678901234567890123, \"m\": 18446744073709551615}", &file()).unwrap();
         assert!(n.get("n").and_then(Node::as_number).is_some_and(|x| x.is_f64()));
         assert_eq!(n.get("m").and_then(Node::as_number).and_then(|x| x.as_u64()), Some(u64::MAX));
+    }
+
+    #[test]
+    fn many_keys_stay_fast() {
+        let text = format!("{{{}}}", (0..200_000).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(","));
+        let n = parse(&text, &file()).unwrap();
+        assert_eq!(n.as_object().map(|o| o.entries().len()), Some(200_000));
     }
 
     #[test]

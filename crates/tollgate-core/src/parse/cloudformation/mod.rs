@@ -1,25 +1,59 @@
 //! CloudFormation templates in YAML (with short-form tags) and JSON.
+//!
+//! Both formats are read into one [`tree::Tree`] (YAML short forms such as
+//! `!Ref X` or `!GetAtt A.B` become their long forms), then
+//! [`eval::evaluate`] resolves parameters, conditions and intrinsic
+//! functions and emits one resource per entry of `Resources`: address =
+//! logical ID, type = `AWS::…`, attributes = the evaluated `Properties`,
+//! spans for every path under `Properties`, and edges for `Ref`, `Fn::GetAtt`,
+//! `Fn::Sub` references and `DependsOn`.
 
 use crate::diagnostic::Diagnostic;
 use crate::parse::UnitOutput;
 use crate::parse::json::Node;
 use crate::scan::ScanContext;
 use crate::source::SourceFile;
+use crate::span::LineIndex;
 
-pub(crate) fn is_template_json(_node: &Node) -> bool {
-    false
+mod eval;
+mod tree;
+mod yaml;
+
+use tree::Tree;
+
+/// True when a JSON document is a template (see [`eval::is_template`]).
+pub(crate) fn is_template_json(node: &Node) -> bool {
+    if node.get("AWSTemplateFormatVersion").is_some() {
+        return true;
+    }
+    node.get("Resources").is_some_and(|r| {
+        r.entries().any(|(_, res)| res.get("Type").and_then(Node::as_str).is_some_and(|t| t.starts_with("AWS::")))
+    })
 }
 
-pub(crate) fn load_json(_ctx: &ScanContext, _file: &SourceFile, _node: &Node) -> UnitOutput {
-    UnitOutput::default()
+/// Loads a JSON template (already recognised by [`is_template_json`]).
+pub(crate) fn load_json(ctx: &ScanContext, file: &SourceFile, node: &Node) -> UnitOutput {
+    let index = LineIndex::new(&file.text);
+    let diagnostics = node.duplicate_keys(&file.path, &index);
+    let root = Tree::from_json(node, &index);
+    eval::evaluate(&file.path, &root, &ctx.params, diagnostics)
 }
 
 /// Cheap text check before a YAML file is parsed.
 pub(crate) fn sniff_yaml(text: &str) -> bool {
-    text.contains("AWSTemplateFormatVersion") || text.contains("Resources:")
+    text.contains("AWSTemplateFormatVersion") || text.contains("Resources")
 }
 
-/// `Ok(None)` when the YAML parses but is not a template.
-pub(crate) fn load_yaml(_ctx: &ScanContext, _file: &SourceFile) -> Result<Option<UnitOutput>, Diagnostic> {
-    Ok(None)
+/// Loads a YAML template. `Ok(None)` when the YAML is not a template, or is
+/// broken and does not mention anything CloudFormation-like (`AWS::`).
+pub(crate) fn load_yaml(ctx: &ScanContext, file: &SourceFile) -> Result<Option<UnitOutput>, Diagnostic> {
+    let parsed = match yaml::parse_lenient(&file.text, &file.path) {
+        Ok(p) => p,
+        Err(d) if file.text.contains("AWSTemplateFormatVersion") || file.text.contains("AWS::") => return Err(d),
+        Err(_) => return Ok(None),
+    };
+    let Some(root) = parsed.root.filter(eval::is_template) else {
+        return Ok(None);
+    };
+    Ok(Some(eval::evaluate(&file.path, &root, &ctx.params, parsed.warnings)))
 }

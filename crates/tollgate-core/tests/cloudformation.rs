@@ -1,0 +1,145 @@
+//! CloudFormation templates (YAML short and long forms, JSON) into the graph.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde_json::{Value as Json, json};
+use tollgate_core::{ScanOptions, ScanOutput, scan_paths};
+
+/// Fixture paths relative to the workspace root (every test in this binary
+/// runs from there, so reported paths read `fixtures/…`).
+fn fixture(name: &str) -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::set_current_dir(&root).expect("workspace root");
+    PathBuf::from("fixtures/cloudformation").join(name)
+}
+
+fn scan(name: &str, options: &ScanOptions) -> ScanOutput {
+    scan_paths(&[fixture(name)], options).expect("scan")
+}
+
+/// Resources, edges and diagnostics: what the CloudFormation reader decides.
+fn view(out: &ScanOutput) -> Json {
+    let g = out.merged_graph();
+    json!({
+        "resources": g.resources,
+        "edges": g.edges,
+        "diagnostics": out.diagnostics,
+    })
+}
+
+fn resource<'a>(out: &'a ScanOutput, address: &str) -> &'a tollgate_core::graph::Resource {
+    out.units
+        .iter()
+        .flat_map(|u| u.graph.resources.iter())
+        .find(|r| r.address == address)
+        .unwrap_or_else(|| panic!("no resource {address}"))
+}
+
+fn attr(out: &ScanOutput, address: &str) -> Json {
+    resource(out, address).attributes.to_json()
+}
+
+#[test]
+fn short_form_yaml() {
+    let out = scan("short-form.yaml", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_short_form_yaml", view(&out));
+}
+
+#[test]
+fn long_form_json() {
+    let out = scan("long-form.json", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_long_form_json", view(&out));
+}
+
+#[test]
+fn long_form_yaml() {
+    let out = scan("long-form.yaml", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_long_form_yaml", view(&out));
+}
+
+#[test]
+fn duplicate_keys_are_warnings() {
+    let out = scan("duplicate-keys.yaml", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_duplicate_keys", view(&out));
+}
+
+#[test]
+fn condition_cycles_are_reported() {
+    let out = scan("condition-cycle.yaml", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_condition_cycle", view(&out));
+}
+
+#[test]
+fn non_templates_are_skipped() {
+    let out = scan("not-a-template.yaml", &ScanOptions::default());
+    assert!(out.units.is_empty());
+    assert!(out.diagnostics.is_empty());
+    assert_eq!(out.stats.files_skipped, 1);
+}
+
+#[test]
+fn broken_template_is_a_located_error() {
+    let out = scan("broken.yaml", &ScanOptions::default());
+    assert!(out.units.is_empty());
+    assert_eq!(out.diagnostics.len(), 1, "{:?}", out.diagnostics);
+    let d = &out.diagnostics[0];
+    assert_eq!((&*d.file, d.code), ("fixtures/cloudformation/broken.yaml", "parse"));
+    assert!(d.line.is_some_and(|l| l >= 5) && d.column.is_some(), "{d:?}");
+}
+
+#[test]
+fn params_override_defaults_and_pseudo_parameters() {
+    let options = ScanOptions {
+        params: BTreeMap::from([
+            ("Env".to_string(), "dev".to_string()),
+            ("AWS::Region".to_string(), "us-east-1".to_string()),
+            ("AWS::AccountId".to_string(), "111122223333".to_string()),
+            ("BucketName".to_string(), "my-bucket".to_string()),
+        ]),
+        ..ScanOptions::default()
+    };
+    let out = scan("short-form.yaml", &options);
+    let bucket = attr(&out, "Bucket");
+    assert_eq!(bucket["BucketName"], json!("my-bucket"));
+    assert_eq!(bucket["AccessControl"], json!("PublicRead"));
+    assert_eq!(bucket["Tags"], json!([{"Key": "env", "Value": "dev-us-east-1"}, {"Key": "region", "Value": "primary"}]));
+    let policy = attr(&out, "BucketPolicy");
+    let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 2);
+    assert_eq!(statements[0]["Action"], json!(["s3:*"]));
+    assert_eq!(statements[1]["Resource"], json!({"$unknown": "Bucket.Arn"}));
+    // Env=dev: ProdInUsEast1 is false, so AdminPolicy is dropped and DevOnlyTopic kept.
+    assert!(out.units[0].graph.resources.iter().all(|r| r.address != "AdminPolicy"));
+    assert_eq!(resource(&out, "DevOnlyTopic").resource_type, "AWS::SNS::Topic");
+    assert_eq!(attr(&out, "Role")["ManagedPolicyArns"], json!(["arn:aws:iam::aws:policy/ReadOnlyAccess"]));
+}
+
+#[test]
+fn yaml_and_json_forms_agree() {
+    let dir = std::env::temp_dir().join(format!("tollgate-cfn-forms-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let yaml = "Resources:\n  R:\n    Type: AWS::IAM::Policy\n    Properties:\n      PolicyName: !Sub '${AWS::Partition}-x'\n      Roles: [!Ref Role]\n      PolicyDocument:\n        Statement: [{Effect: Allow, Action: 's3:*', Resource: !GetAtt Role.Arn}]\n  Role:\n    Type: AWS::IAM::Role\n";
+    let json = r#"{"Resources": {"R": {"Type": "AWS::IAM::Policy", "Properties": {
+        "PolicyName": {"Fn::Sub": "${AWS::Partition}-x"}, "Roles": [{"Ref": "Role"}],
+        "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": {"Fn::GetAtt": ["Role", "Arn"]}}]}}},
+        "Role": {"Type": "AWS::IAM::Role"}}}"#;
+    std::fs::write(dir.join("t.yaml"), yaml).unwrap();
+    std::fs::write(dir.join("t.json"), json).unwrap();
+    let y = scan_paths(&[dir.join("t.yaml")], &ScanOptions::default()).unwrap();
+    let j = scan_paths(&[dir.join("t.json")], &ScanOptions::default()).unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let (gy, gj) = (y.merged_graph(), j.merged_graph());
+    assert_eq!(gy.resources.len(), 2);
+    for (a, b) in gy.resources.iter().zip(&gj.resources) {
+        assert_eq!(a.address, b.address);
+        assert_eq!(a.attributes, b.attributes);
+    }
+    assert_eq!(gy.edges, gj.edges);
+    assert_eq!(
+        gy.resources.iter().find(|r| r.address == "R").unwrap().attributes.to_json(),
+        json!({"PolicyName": "aws-x", "Roles": [{"$unknown": "Role"}],
+               "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": {"$unknown": "Role.Arn"}}]}})
+    );
+    assert!(y.diagnostics.is_empty() && j.diagnostics.is_empty());
+}

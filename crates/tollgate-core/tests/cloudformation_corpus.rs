@@ -1,0 +1,31 @@
+//! Every template of the public corpus loads without an error diagnostic.
+//! Skipped (with a note) when the corpus is not present.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use tollgate_core::{DiagnosticLevel, ScanOptions, graph::SourceKind, scan_paths};
+
+#[test]
+fn corpus_templates_load_without_errors() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/aws-cloudformation-templates");
+    if !corpus.is_dir() {
+        eprintln!("corpus not found at {}: skipped", corpus.display());
+        return;
+    }
+    let start = Instant::now();
+    let out = scan_paths(&[corpus], &ScanOptions::default()).expect("scan");
+    let elapsed = start.elapsed();
+    let templates = out.units.iter().filter(|u| u.kind == SourceKind::Cloudformation).count();
+    let errors: Vec<_> = out.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Error).collect();
+    let warnings = out.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Warning).count();
+    eprintln!(
+        "corpus: {templates} templates, {} resources, {} skipped files, {} errors, {warnings} warnings, {elapsed:?}",
+        out.stats.resources, out.stats.files_skipped, errors.len()
+    );
+    for d in out.diagnostics.iter().filter(|d| d.level != DiagnosticLevel::Info) {
+        eprintln!("  {}:{}:{} {:?} {} {}", d.file, d.line.unwrap_or(0), d.column.unwrap_or(0), d.level, d.code, d.message);
+    }
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert!(templates > 100, "only {templates} templates recognised");
+}
