@@ -103,7 +103,10 @@ fn params_override_defaults_and_pseudo_parameters() {
     let bucket = attr(&out, "Bucket");
     assert_eq!(bucket["BucketName"], json!("my-bucket"));
     assert_eq!(bucket["AccessControl"], json!("PublicRead"));
-    assert_eq!(bucket["Tags"], json!([{"Key": "env", "Value": "dev-us-east-1"}, {"Key": "region", "Value": "primary"}]));
+    assert_eq!(
+        bucket["Tags"],
+        json!([{"Key": "env", "Value": "dev-us-east-1"}, {"Key": "region", "Value": "primary"}])
+    );
     let policy = attr(&out, "BucketPolicy");
     let statements = policy["PolicyDocument"]["Statement"].as_array().unwrap();
     assert_eq!(statements.len(), 2);

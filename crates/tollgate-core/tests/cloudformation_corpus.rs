@@ -21,10 +21,20 @@ fn corpus_templates_load_without_errors() {
     let warnings = out.diagnostics.iter().filter(|d| d.level == DiagnosticLevel::Warning).count();
     eprintln!(
         "corpus: {templates} templates, {} resources, {} skipped files, {} errors, {warnings} warnings, {elapsed:?}",
-        out.stats.resources, out.stats.files_skipped, errors.len()
+        out.stats.resources,
+        out.stats.files_skipped,
+        errors.len()
     );
     for d in out.diagnostics.iter().filter(|d| d.level != DiagnosticLevel::Info) {
-        eprintln!("  {}:{}:{} {:?} {} {}", d.file, d.line.unwrap_or(0), d.column.unwrap_or(0), d.level, d.code, d.message);
+        eprintln!(
+            "  {}:{}:{} {:?} {} {}",
+            d.file,
+            d.line.unwrap_or(0),
+            d.column.unwrap_or(0),
+            d.level,
+            d.code,
+            d.message
+        );
     }
     assert!(errors.is_empty(), "{errors:#?}");
     assert!(templates > 100, "only {templates} templates recognised");
