@@ -1,13 +1,28 @@
 //! Terraform: HCL and JSON configuration, variables, modules and plans.
+//!
+//! A root module directory is parsed with hcl-edit (which keeps byte spans)
+//! and evaluated by our own evaluator ([`eval`]) into one resource per
+//! instance. Child modules are instantiated per call with that call's
+//! inputs. Anything not knowable before apply is an explicit unknown.
 
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use hcl_edit::structure::{Attribute, Block, Body, Structure};
+
+use crate::diagnostic::Diagnostic;
+use crate::graph::Mode;
 use crate::parse::UnitOutput;
 use crate::scan::ScanContext;
-use crate::source::SourceFile;
+use crate::source::{self, SourceFile};
+use crate::span::LineIndex;
 
+mod eval;
+mod funcs;
 pub(crate) mod plan;
+mod policy_doc;
+mod tfjson;
 
 /// The Terraform files of one directory.
 #[derive(Debug, Clone)]
@@ -23,12 +38,214 @@ pub(crate) struct TerraformDir {
 }
 
 /// Indexes of the directories to evaluate as root modules: every directory
-/// that is not only ever used as a child module of another scanned directory.
+/// that is not used as a child module by another scanned directory. When
+/// directories only call each other (a module cycle), the first of them is
+/// taken as a root so that the cycle is still evaluated and reported.
 pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
-    (0..dirs.len()).collect()
+    let index: BTreeMap<PathBuf, usize> =
+        dirs.iter().enumerate().map(|(i, d)| (source::normalize(&d.dir), i)).collect();
+    let mut calls: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); dirs.len()];
+    let mut called = vec![false; dirs.len()];
+    for (i, d) in dirs.iter().enumerate() {
+        for f in &d.files {
+            if !f.text.contains("module") || !f.text.contains("source") {
+                continue;
+            }
+            for src in local_module_sources(f) {
+                let child = source::normalize(&d.dir.join(&src));
+                if let Some(&j) = index.get(&child) {
+                    if j != i {
+                        calls.get_mut(i).map(|c| c.insert(j));
+                        if let Some(c) = called.get_mut(j) {
+                            *c = true;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let mut roots: Vec<usize> = (0..dirs.len()).filter(|i| !called.get(*i).copied().unwrap_or(false)).collect();
+    let mut reached = vec![false; dirs.len()];
+    let mut stack: Vec<usize> = roots.clone();
+    loop {
+        while let Some(i) = stack.pop() {
+            if reached.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            if let Some(r) = reached.get_mut(i) {
+                *r = true;
+            }
+            stack.extend(calls.get(i).into_iter().flatten().copied());
+        }
+        match (0..dirs.len()).find(|i| !reached.get(*i).copied().unwrap_or(true)) {
+            Some(i) => {
+                roots.push(i);
+                stack.push(i);
+            }
+            None => break,
+        }
+    }
+    roots.sort_unstable();
+    roots
+}
+
+/// Local `source` values of the module blocks in one file (HCL or JSON).
+fn local_module_sources(f: &SourceFile) -> Vec<String> {
+    let is_local = |s: &str| s.starts_with("./") || s.starts_with("../");
+    if f.path.ends_with(".json") {
+        let Ok(json) = serde_json::from_str::<serde_json::Value>(&f.text) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        if let Some(mods) = json.get("module").and_then(|m| m.as_object()) {
+            for call in mods.values() {
+                let calls: Vec<&serde_json::Value> = match call {
+                    serde_json::Value::Array(a) => a.iter().collect(),
+                    other => vec![other],
+                };
+                for c in calls {
+                    if let Some(s) = c.get("source").and_then(|s| s.as_str()).filter(|s| is_local(s)) {
+                        out.push(s.to_string());
+                    }
+                }
+            }
+        }
+        return out;
+    }
+    let Ok(body) = hcl_edit::parser::parse_body(&f.text) else {
+        return Vec::new();
+    };
+    body.blocks()
+        .filter(|b| b.ident.as_str() == "module")
+        .filter_map(|b| b.body.get_attribute("source"))
+        .filter_map(|a| a.value.as_str().map(str::to_string))
+        .filter(|s| is_local(s))
+        .collect()
 }
 
 /// Evaluates one root module (with its children) into resources and edges.
-pub(crate) fn load(_ctx: &ScanContext, _root: &TerraformDir, _all: &[TerraformDir]) -> UnitOutput {
-    UnitOutput::default()
+pub(crate) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
+    eval::load(ctx, root, all)
+}
+
+/// One parsed configuration file.
+#[derive(Debug)]
+pub(crate) struct ParsedFile {
+    pub(crate) path: Arc<str>,
+    pub(crate) index: LineIndex,
+}
+
+/// A declaration: its block and the file it is in.
+#[derive(Debug)]
+pub(crate) struct Decl {
+    pub(crate) file: usize,
+    pub(crate) block: Block,
+}
+
+/// A `resource` or `data` block.
+#[derive(Debug)]
+pub(crate) struct ResourceDecl {
+    pub(crate) mode: Mode,
+    pub(crate) rtype: String,
+    pub(crate) decl: Decl,
+}
+
+/// The parsed configuration of one module directory.
+#[derive(Debug)]
+pub(crate) struct ModuleConfig {
+    pub(crate) dir: PathBuf,
+    pub(crate) files: Vec<ParsedFile>,
+    pub(crate) variables: BTreeMap<String, Decl>,
+    pub(crate) locals: BTreeMap<String, (usize, Attribute)>,
+    pub(crate) outputs: BTreeMap<String, Decl>,
+    /// Keyed `TYPE.NAME` for managed resources, `data.TYPE.NAME` for data sources.
+    pub(crate) resources: BTreeMap<String, ResourceDecl>,
+    pub(crate) modules: BTreeMap<String, Decl>,
+    /// Parse diagnostics (one per broken file).
+    pub(crate) diagnostics: Vec<Diagnostic>,
+}
+
+impl ModuleConfig {
+    /// Parses the given `.tf` / `.tf.json` files of one directory.
+    pub(crate) fn parse(dir: &Path, files: &[SourceFile]) -> ModuleConfig {
+        let mut cfg = ModuleConfig {
+            dir: source::normalize(dir),
+            files: Vec::new(),
+            variables: BTreeMap::new(),
+            locals: BTreeMap::new(),
+            outputs: BTreeMap::new(),
+            resources: BTreeMap::new(),
+            modules: BTreeMap::new(),
+            diagnostics: Vec::new(),
+        };
+        for f in files {
+            let idx = cfg.files.len();
+            let mut index = LineIndex::new(&f.text);
+            let body = if f.path.ends_with(".json") {
+                match tfjson::body(&f.text, &f.path) {
+                    Ok((b, rewritten)) => {
+                        index = LineIndex::new(&rewritten);
+                        b
+                    }
+                    Err(d) => {
+                        cfg.diagnostics.push(d);
+                        Body::new()
+                    }
+                }
+            } else {
+                match hcl_edit::parser::parse_body(&f.text) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        let loc = e.location();
+                        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
+                        let col = u32::try_from(loc.column()).unwrap_or(u32::MAX);
+                        cfg.diagnostics.push(
+                            Diagnostic::error(f.path.clone(), "parse", format!("invalid HCL: {}", e.message()))
+                                .at(line, col),
+                        );
+                        Body::new()
+                    }
+                }
+            };
+            cfg.files.push(ParsedFile { path: f.path.clone(), index });
+            cfg.add_body(idx, body);
+        }
+        cfg
+    }
+
+    fn add_body(&mut self, file: usize, body: Body) {
+        for st in body {
+            let Structure::Block(block) = st else { continue };
+            let labels: Vec<String> = block.labels.iter().map(|l| l.as_str().to_string()).collect();
+            match (block.ident.as_str(), labels.as_slice()) {
+                ("variable", [name]) => {
+                    self.variables.insert(name.clone(), Decl { file, block });
+                }
+                ("output", [name]) => {
+                    self.outputs.insert(name.clone(), Decl { file, block });
+                }
+                ("module", [name]) => {
+                    self.modules.insert(name.clone(), Decl { file, block });
+                }
+                ("locals", []) => {
+                    for st in block.body {
+                        if let Structure::Attribute(a) = st {
+                            self.locals.insert(a.key.as_str().to_string(), (file, a));
+                        }
+                    }
+                }
+                ("resource", [t, n]) => {
+                    let key = format!("{t}.{n}");
+                    let decl = Decl { file, block };
+                    self.resources.insert(key, ResourceDecl { mode: Mode::Managed, rtype: t.clone(), decl });
+                }
+                ("data", [t, n]) => {
+                    let key = format!("data.{t}.{n}");
+                    let decl = Decl { file, block };
+                    self.resources.insert(key, ResourceDecl { mode: Mode::Data, rtype: t.clone(), decl });
+                }
+                _ => {}
+            }
+        }
+    }
 }

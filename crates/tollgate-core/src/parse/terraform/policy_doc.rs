@@ -1,0 +1,480 @@
+//! `data "aws_iam_policy_document"` rendered exactly as the AWS provider
+//! renders it (internal/service/iam/policy_document.go and policy_model.go):
+//! string sets become a single string when they hold one element and a
+//! reverse-sorted list otherwise, `Effect` defaults to `Allow`, principals of
+//! type `*` with identifier `*` become `"*"`, source documents are merged
+//! first, then this document, then override documents, each merge replacing
+//! statements with the same `Sid`.
+
+use std::collections::BTreeMap;
+
+use crate::value::Value;
+
+use super::funcs::{encode_json, to_string, write_json_object};
+
+/// A rendered document: `json` (indented) and `minified_json`.
+pub(crate) struct Rendered {
+    pub(crate) json: Value,
+    pub(crate) minified_json: Value,
+}
+
+/// One statement in provider order of fields.
+#[derive(Default, Clone)]
+struct Stmt {
+    sid: String,
+    effect: String,
+    fields: Vec<(&'static str, Value)>,
+}
+
+struct Doc {
+    version: String,
+    id: String,
+    statements: Vec<Stmt>,
+}
+
+impl Doc {
+    fn merge(&mut self, new: Doc) {
+        if !new.id.is_empty() {
+            self.id = new.id;
+        }
+        if new.version > self.version {
+            self.version = new.version;
+        }
+        for st in new.statements {
+            if st.sid.is_empty() {
+                self.statements.push(st);
+                continue;
+            }
+            match self.statements.iter_mut().find(|e| e.sid == st.sid) {
+                Some(existing) => *existing = st,
+                None => self.statements.push(st),
+            }
+        }
+    }
+
+    fn to_value(&self) -> Vec<(String, Value)> {
+        let mut out = Vec::new();
+        if !self.version.is_empty() {
+            out.push(("Version".to_string(), Value::String(self.version.clone())));
+        }
+        if !self.id.is_empty() {
+            out.push(("Id".to_string(), Value::String(self.id.clone())));
+        }
+        if !self.statements.is_empty() {
+            out.push(("Statement".to_string(), Value::List(Vec::new())));
+        }
+        out
+    }
+}
+
+/// Renders the data source from its evaluated attributes. Anything unknown
+/// that the document depends on makes both outputs unknown.
+pub(crate) fn render(address: &str, attrs: &BTreeMap<String, Value>) -> Rendered {
+    let unknown = || Rendered {
+        json: Value::unknown(format!("{address}.json")),
+        minified_json: Value::unknown(format!("{address}.minified_json")),
+    };
+    let relevant = [
+        "statement",
+        "source_policy_documents",
+        "override_policy_documents",
+        "source_json",
+        "override_json",
+        "version",
+        "policy_id",
+    ];
+    if relevant.iter().any(|k| attrs.get(*k).is_some_and(Value::contains_unknown)) {
+        return unknown();
+    }
+    let Ok(doc) = build(attrs) else {
+        return unknown();
+    };
+    Rendered { json: Value::String(write_doc(&doc, true)), minified_json: Value::String(write_doc(&doc, false)) }
+}
+
+fn build(attrs: &BTreeMap<String, Value>) -> Result<Doc, String> {
+    let mut merged = Doc { version: String::new(), id: String::new(), statements: Vec::new() };
+    let mut sources: Vec<&str> = Vec::new();
+    if let Some(Value::String(s)) = attrs.get("source_json") {
+        sources.push(s);
+    }
+    if let Some(Value::List(l)) = attrs.get("source_policy_documents") {
+        sources.extend(l.iter().filter_map(Value::as_str));
+    }
+    for s in sources {
+        merged.merge(parse_doc(s)?);
+    }
+    let version = match attrs.get("version") {
+        Some(Value::String(v)) => v.clone(),
+        _ => "2012-10-17".to_string(),
+    };
+    let id = match attrs.get("policy_id") {
+        Some(Value::String(v)) => v.clone(),
+        _ => String::new(),
+    };
+    let mut doc = Doc { version: version.clone(), id, statements: Vec::new() };
+    if let Some(Value::List(stmts)) = attrs.get("statement") {
+        for st in stmts {
+            doc.statements.push(config_statement(st, &version)?);
+        }
+    }
+    merged.merge(doc);
+    let mut overrides: Vec<&str> = Vec::new();
+    if let Some(Value::String(s)) = attrs.get("override_json") {
+        overrides.push(s);
+    }
+    if let Some(Value::List(l)) = attrs.get("override_policy_documents") {
+        overrides.extend(l.iter().filter_map(Value::as_str));
+    }
+    for s in overrides {
+        merged.merge(parse_doc(s)?);
+    }
+    Ok(merged)
+}
+
+/// `&{aws:username}` is the HCL-safe spelling of the IAM `${...}` variable.
+fn replace_vars(s: &str, version: &str) -> String {
+    if version == "2008-10-17" { s.to_string() } else { s.replace("&{", "${") }
+}
+
+fn string_list(v: Option<&Value>, version: &str, set: bool) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    match v {
+        None | Some(Value::Null) => {}
+        Some(Value::List(items)) => {
+            for i in items {
+                if matches!(i, Value::Null) {
+                    continue;
+                }
+                out.push(replace_vars(&to_string(i)?, version));
+            }
+        }
+        Some(other) => out.push(replace_vars(&to_string(other)?, version)),
+    }
+    if set {
+        out.sort();
+        out.dedup();
+    }
+    Ok(out)
+}
+
+/// `policyDecodeConfigStringList`: one element as a string, else reverse-sorted.
+fn decode_list(mut l: Vec<String>) -> Value {
+    if l.len() == 1 {
+        return Value::String(l.remove(0));
+    }
+    l.sort_by(|a, b| b.cmp(a));
+    Value::List(l.into_iter().map(Value::String).collect())
+}
+
+fn field_str(m: &BTreeMap<String, Value>, k: &str) -> Result<String, String> {
+    match m.get(k) {
+        None | Some(Value::Null) => Ok(String::new()),
+        Some(v) => to_string(v),
+    }
+}
+
+fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
+    let m = st.as_map().ok_or_else(|| "statement is not a block".to_string())?;
+    let effect = match field_str(m, "effect")? {
+        e if e.is_empty() => "Allow".to_string(),
+        e => e,
+    };
+    let mut out = Stmt { sid: field_str(m, "sid")?, effect, fields: Vec::new() };
+    for (attr, key) in [
+        ("actions", "Action"),
+        ("not_actions", "NotAction"),
+        ("resources", "Resource"),
+        ("not_resources", "NotResource"),
+    ] {
+        let l = string_list(m.get(attr), version, true)?;
+        if !l.is_empty() {
+            out.fields.push((key, decode_list(l)));
+        }
+    }
+    for (attr, key) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
+        let mut set: Vec<(String, Value)> = Vec::new();
+        for p in m.get(attr).and_then(Value::as_list).unwrap_or(&[]) {
+            let pm = p.as_map().ok_or_else(|| "principals is not a block".to_string())?;
+            let ty = field_str(pm, "type")?;
+            let ids = string_list(pm.get("identifiers"), version, true)?;
+            set.push((ty, decode_list(ids)));
+        }
+        if !set.is_empty() {
+            out.fields.push((key, principal_json(set)));
+        }
+    }
+    let mut conds: Vec<(String, String, Value)> = Vec::new();
+    for c in m.get("condition").and_then(Value::as_list).unwrap_or(&[]) {
+        let cm = c.as_map().ok_or_else(|| "condition is not a block".to_string())?;
+        let values = string_list(cm.get("values"), version, false)?;
+        conds.push((field_str(cm, "test")?, field_str(cm, "variable")?, decode_list(values)));
+    }
+    if !conds.is_empty() {
+        out.fields.push(("Condition", condition_json(conds)));
+    }
+    Ok(out)
+}
+
+/// `IAMPolicyStatementPrincipalSet.MarshalJSON`.
+fn principal_json(set: Vec<(String, Value)>) -> Value {
+    if let [(ty, ids)] = set.as_slice() {
+        let star = match ids {
+            Value::String(s) => s == "*",
+            Value::List(l) => l.len() == 1 && l.first().and_then(Value::as_str) == Some("*"),
+            _ => false,
+        };
+        if ty == "*" && star {
+            return Value::String("*".to_string());
+        }
+    }
+    let mut raw: BTreeMap<String, Value> = BTreeMap::new();
+    for (ty, ids) in set {
+        let existing = raw.remove(&ty);
+        let merged = match (existing, ids) {
+            (None, Value::List(mut l)) => {
+                l.sort_by(|a, b| b.as_str().cmp(&a.as_str()));
+                Value::List(l)
+            }
+            (None, v) => v,
+            (Some(Value::String(old)), Value::List(mut l)) => {
+                l.sort_by(|a, b| b.as_str().cmp(&a.as_str()));
+                let mut out = vec![Value::String(old)];
+                out.extend(l);
+                Value::List(out)
+            }
+            (Some(Value::String(old)), v) => Value::List(vec![Value::String(old), v]),
+            (Some(Value::List(mut old)), Value::List(mut l)) => {
+                l.sort_by(|a, b| b.as_str().cmp(&a.as_str()));
+                old.extend(l);
+                Value::List(old)
+            }
+            (Some(Value::List(mut old)), v) => {
+                old.push(v);
+                Value::List(old)
+            }
+            (Some(other), _) => other,
+        };
+        raw.insert(ty, merged);
+    }
+    Value::Map(raw)
+}
+
+/// `IAMPolicyStatementConditionSet.MarshalJSON`.
+fn condition_json(conds: Vec<(String, String, Value)>) -> Value {
+    let mut raw: BTreeMap<String, BTreeMap<String, Vec<Value>>> = BTreeMap::new();
+    for (test, var, values) in conds {
+        let slot = raw.entry(test).or_default().entry(var).or_default();
+        match values {
+            Value::List(l) => slot.extend(l),
+            v => slot.push(v),
+        }
+    }
+    Value::Map(
+        raw.into_iter()
+            .map(|(t, vars)| {
+                (
+                    t,
+                    Value::Map(
+                        vars.into_iter()
+                            .map(|(k, mut v)| (k, if v.len() == 1 { v.remove(0) } else { Value::List(v) }))
+                            .collect(),
+                    ),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// Reads a source/override document the way the provider's unmarshal does.
+fn parse_doc(text: &str) -> Result<Doc, String> {
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let v = Value::from_json(&json);
+    let m = v.as_map().ok_or_else(|| "policy document is not an object".to_string())?;
+    let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let mut doc = Doc { version: s("Version"), id: s("Id"), statements: Vec::new() };
+    let stmts = match m.get("Statement") {
+        None | Some(Value::Null) => &[][..],
+        Some(Value::List(l)) => l.as_slice(),
+        Some(_) => return Err("Statement must be a list".into()),
+    };
+    for st in stmts {
+        let sm = st.as_map().ok_or_else(|| "statement is not an object".to_string())?;
+        let g = |k: &str| sm.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut out = Stmt { sid: g("Sid"), effect: g("Effect"), fields: Vec::new() };
+        for key in ["Action", "NotAction", "Resource", "NotResource"] {
+            match sm.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::List(l)) if l.is_empty() => {}
+                Some(v) => out.fields.push((key, v.clone())),
+            }
+        }
+        for key in ["Principal", "NotPrincipal"] {
+            match sm.get(key) {
+                None | Some(Value::Null) => {}
+                Some(Value::String(_)) => out.fields.push((key, Value::String("*".to_string()))),
+                Some(Value::Map(pm)) => {
+                    let mut set = Vec::new();
+                    for (ty, ids) in pm {
+                        match ids {
+                            Value::List(l) => {
+                                let mut l: Vec<String> = l.iter().map(to_string).collect::<Result<_, _>>()?;
+                                l.sort();
+                                set.push((ty.clone(), Value::List(l.into_iter().map(Value::String).collect())));
+                            }
+                            other => set.push((ty.clone(), Value::String(to_string(other)?))),
+                        }
+                    }
+                    if !set.is_empty() {
+                        out.fields.push((key, principal_json(set)));
+                    }
+                }
+                Some(_) => return Err("unsupported Principal".into()),
+            }
+        }
+        if let Some(Value::Map(cm)) = sm.get("Condition") {
+            let mut conds = Vec::new();
+            for (test, vars) in cm {
+                for (var, values) in vars.as_map().ok_or_else(|| "condition must be an object".to_string())? {
+                    let v = match values {
+                        Value::String(s) => Value::List(vec![Value::String(s.clone())]),
+                        Value::Bool(b) => Value::String(b.to_string()),
+                        Value::List(l) => {
+                            Value::List(l.iter().map(|x| to_string(x).map(Value::String)).collect::<Result<_, _>>()?)
+                        }
+                        _ => continue,
+                    };
+                    conds.push((test.clone(), var.clone(), v));
+                }
+            }
+            if !conds.is_empty() {
+                out.fields.push(("Condition", condition_json(conds)));
+            }
+        }
+        doc.statements.push(out);
+    }
+    Ok(doc)
+}
+
+fn write_doc(doc: &Doc, indent: bool) -> String {
+    let mut out = String::new();
+    let top = doc.to_value();
+    if top.is_empty() {
+        return "{}".to_string();
+    }
+    let nl = |out: &mut String, level: usize| {
+        if indent {
+            out.push('\n');
+            out.push_str(&"  ".repeat(level));
+        }
+    };
+    out.push('{');
+    for (i, (k, v)) in top.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        nl(&mut out, 1);
+        out.push_str(&encode_json(&Value::String(k.clone()), false));
+        out.push(':');
+        if indent {
+            out.push(' ');
+        }
+        if k == "Statement" {
+            out.push('[');
+            for (j, st) in doc.statements.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                nl(&mut out, 2);
+                let mut entries: Vec<(String, Value)> = Vec::new();
+                if !st.sid.is_empty() {
+                    entries.push(("Sid".to_string(), Value::String(st.sid.clone())));
+                }
+                if !st.effect.is_empty() {
+                    entries.push(("Effect".to_string(), Value::String(st.effect.clone())));
+                }
+                entries.extend(st.fields.iter().map(|(k, v)| ((*k).to_string(), v.clone())));
+                write_json_object(entries.iter().map(|(k, v)| (k, v)), entries.is_empty(), indent, 2, &mut out);
+            }
+            nl(&mut out, 1);
+            out.push(']');
+        } else {
+            out.push_str(&encode_json(v, false));
+        }
+    }
+    nl(&mut out, 0);
+    out.push('}');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(v: &str) -> Value {
+        Value::from(v)
+    }
+
+    fn list(items: &[&str]) -> Value {
+        Value::List(items.iter().map(|i| s(i)).collect())
+    }
+
+    fn map(entries: Vec<(&str, Value)>) -> Value {
+        Value::Map(entries.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+    }
+
+    #[test]
+    fn renders_like_the_provider() {
+        let attrs = map(vec![(
+            "statement",
+            Value::List(vec![map(vec![
+                ("actions", list(&["s3:GetObject", "s3:ListBucket"])),
+                ("resources", list(&["arn:aws:s3:::b/&{aws:username}"])),
+                ("principals", Value::List(vec![map(vec![("type", s("*")), ("identifiers", list(&["*"]))])])),
+                (
+                    "condition",
+                    Value::List(vec![map(vec![
+                        ("test", s("Bool")),
+                        ("variable", s("aws:SecureTransport")),
+                        ("values", list(&["false"])),
+                    ])]),
+                ),
+            ])]),
+        )]);
+        let r = render("data.aws_iam_policy_document.x", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(
+            r.minified_json,
+            s(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":"arn:aws:s3:::b/${aws:username}","Principal":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn merges_source_and_override_by_sid() {
+        let source = r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"*"},{"Sid":"B","Effect":"Deny","Action":"iam:*","Resource":"*"}]}"#;
+        let over = r#"{"Statement":[{"Sid":"B","Effect":"Allow","Action":"iam:Get*","Resource":"*","Principal":{"AWS":["b","a"]}}]}"#;
+        let attrs = map(vec![
+            ("source_policy_documents", list(&[source])),
+            ("override_policy_documents", list(&[over])),
+            ("statement", Value::List(vec![map(vec![("sid", s("A")), ("actions", list(&["ec2:Describe*"]))])])),
+        ]);
+        let r = render("d", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(
+            r.minified_json,
+            s(
+                r#"{"Version":"2012-10-17","Statement":[{"Sid":"A","Effect":"Allow","Action":"ec2:Describe*"},{"Sid":"B","Effect":"Allow","Action":"iam:Get*","Resource":"*","Principal":{"AWS":["b","a"]}}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_parts_make_it_unknown() {
+        let attrs = map(vec![(
+            "statement",
+            Value::List(vec![map(vec![("resources", Value::unknown("aws_s3_bucket.b.arn"))])]),
+        )]);
+        let r = render("data.aws_iam_policy_document.x", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(r.json, Value::unknown("data.aws_iam_policy_document.x.json"));
+    }
+}
