@@ -20,7 +20,9 @@ mod value;
 pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use error::{Error, Result};
 pub use graph::Graph;
-pub use scan::{DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats, Unit, scan_paths, scan_sources};
+pub use scan::{
+    DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats, ScanTimings, Unit, scan_paths, scan_sources,
+};
 pub use source::SourceFile;
 pub use span::{LineIndex, Span};
 pub use value::{UNKNOWN_KEY, Value};

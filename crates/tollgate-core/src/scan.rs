@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -94,6 +95,33 @@ pub struct ScanOutput {
     pub stats: ScanStats,
     #[serde(skip)]
     pub sources: BTreeMap<Arc<str>, Arc<str>>,
+    /// Where the time went (not part of the serialized output).
+    #[serde(skip)]
+    pub timings: ScanTimings,
+}
+
+/// Where the time of a scan went, in microseconds. `discovery_micros`,
+/// `read_micros`, `units_wall_micros` and `total_micros` are wall time;
+/// `parse_micros` and `graph_micros` are summed over the parallel workers
+/// (so they can exceed the wall time of the phase that runs them).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ScanTimings {
+    /// Walking the roots and classifying file names.
+    pub discovery_micros: u64,
+    /// Reading the discovered files (parallel).
+    pub read_micros: u64,
+    /// Parsing and evaluating units (Terraform modules, templates, policies), summed.
+    pub parse_micros: u64,
+    /// `Graph::build` of every unit, summed.
+    pub graph_micros: u64,
+    /// Wall time of the parallel parse and graph-build phase.
+    pub units_wall_micros: u64,
+    /// Wall time of the whole scan.
+    pub total_micros: u64,
+}
+
+fn micros_since(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 impl ScanOutput {
@@ -228,8 +256,11 @@ fn read_error_diagnostic(path: &Arc<str>, e: &ReadError) -> Diagnostic {
 
 /// Scans files and directories on disk.
 pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<ScanOutput> {
+    let start = Instant::now();
     let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let discovered = discover(&roots);
+    let mut timings = ScanTimings { discovery_micros: micros_since(start), ..ScanTimings::default() };
+    let read_start = Instant::now();
     let mut allowed_roots = roots.clone();
     allowed_roots.extend(options.var_files.iter().cloned());
     allowed_roots.extend(options.config_dir.iter().cloned());
@@ -244,12 +275,14 @@ pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<ScanOutput
         })
         .collect();
     let ctx = context(files, options, |p| source::read_disk_text(p, limit))?;
-    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics))
+    timings.read_micros = micros_since(read_start);
+    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics, timings, start))
 }
 
 /// Scans an in-memory tree: `files` maps paths to contents. `file()` and
 /// modules resolve inside this tree only.
 pub fn scan_sources(files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> Result<ScanOutput> {
+    let start = Instant::now();
     let limit = options.max_file_bytes;
     let tree: BTreeMap<PathBuf, Arc<str>> =
         files.into_iter().map(|(p, t)| (source::normalize(&p), Arc::from(t))).collect();
@@ -276,7 +309,8 @@ pub fn scan_sources(files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> 
     let ctx = context(FileAccess::memory(tree, limit), options, |p| {
         lookup.get(&source::normalize(p)).cloned().ok_or(ReadError::NotFound)
     })?;
-    Ok(run(&ctx, read, skipped, Vec::new()))
+    let timings = ScanTimings { discovery_micros: micros_since(start), ..ScanTimings::default() };
+    Ok(run(&ctx, read, skipped, Vec::new(), timings, start))
 }
 
 fn context(
@@ -339,6 +373,8 @@ fn run(
     read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)>,
     skipped: usize,
     mut diagnostics: Vec<Diagnostic>,
+    mut timings: ScanTimings,
+    start: Instant,
 ) -> ScanOutput {
     let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
     let mut sources = BTreeMap::new();
@@ -401,27 +437,39 @@ fn run(
         roots.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
     jobs.extend(documents.iter().map(|(f, fmt)| Job::Doc(f, *fmt)));
 
-    let results: Vec<(Option<Unit>, Vec<Diagnostic>, i8)> = jobs
+    let units_start = Instant::now();
+    let results: Vec<(Option<Unit>, Vec<Diagnostic>, i8, u64, u64)> = jobs
         .par_iter()
-        .map(|job| match job {
-            Job::Terraform(dir) => {
-                let out = parse::terraform::load(ctx, dir, &dirs);
-                let graph = Graph::build(out.resources, out.edges);
-                (Some(Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph }), out.diagnostics, 0)
-            }
-            Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
-                Document::Unit(kind, out) => {
+        .map(|job| {
+            let t = Instant::now();
+            let (unit, diags, outcome, parse) = match job {
+                Job::Terraform(dir) => {
+                    let out = parse::terraform::load(ctx, dir, &dirs);
+                    let parse = micros_since(t);
                     let graph = Graph::build(out.resources, out.edges);
-                    (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1)
+                    let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
+                    (Some(unit), out.diagnostics, 0, parse)
                 }
-                Document::Skipped => (None, Vec::new(), -1),
-                Document::Failed(d) => (None, vec![d], 2),
-            },
+                Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
+                    Document::Unit(kind, out) => {
+                        let parse = micros_since(t);
+                        let graph = Graph::build(out.resources, out.edges);
+                        (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1, parse)
+                    }
+                    Document::Skipped => (None, Vec::new(), -1, micros_since(t)),
+                    Document::Failed(d) => (None, vec![d], 2, micros_since(t)),
+                },
+            };
+            let total = micros_since(t);
+            (unit, diags, outcome, parse, total.saturating_sub(parse))
         })
         .collect();
+    timings.units_wall_micros = micros_since(units_start);
 
     let mut units = Vec::new();
-    for (unit, diags, outcome) in results {
+    for (unit, diags, outcome, parse, graph) in results {
+        timings.parse_micros += parse;
+        timings.graph_micros += graph;
         match outcome {
             1 => stats.files_scanned += 1,
             -1 => stats.files_skipped += 1,
@@ -445,7 +493,8 @@ fn run(
     diagnostics.dedup();
     stats.units = units.len();
     stats.resources = units.iter().map(|u| u.graph.resources.len()).sum();
-    ScanOutput { units, diagnostics, stats, sources }
+    timings.total_micros = micros_since(start);
+    ScanOutput { units, diagnostics, stats, sources, timings }
 }
 
 #[cfg(test)]
