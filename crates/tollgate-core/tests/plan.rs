@@ -1,0 +1,74 @@
+//! Terraform plan JSON (`terraform show -json`) into the graph.
+
+use std::path::PathBuf;
+
+use serde_json::{Value as Json, json};
+use tollgate_core::{ScanOptions, ScanOutput, graph::SourceKind, scan_paths};
+
+/// Runs from the workspace root so that reported paths read `fixtures/…`.
+fn scan(path: &str, options: &ScanOptions) -> ScanOutput {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    std::env::set_current_dir(&root).expect("workspace root");
+    scan_paths(&[PathBuf::from(path)], options).expect("scan")
+}
+
+/// The plan unit only (scanning the directory also reads the `.tf` files as a module).
+fn plan_view(out: &ScanOutput) -> Json {
+    let units: Vec<_> = out.units.iter().filter(|u| u.kind == SourceKind::TerraformPlan).collect();
+    assert_eq!(units.len(), 1);
+    let g = &units[0].graph;
+    let diagnostics: Vec<_> = out.diagnostics.iter().filter(|d| d.file.ends_with("plan.json")).collect();
+    json!({"resources": g.resources, "edges": g.edges, "diagnostics": diagnostics})
+}
+
+fn resource<'a>(out: &'a ScanOutput, address: &str) -> &'a tollgate_core::graph::Resource {
+    out.units
+        .iter()
+        .filter(|u| u.kind == SourceKind::TerraformPlan)
+        .flat_map(|u| u.graph.resources.iter())
+        .find(|r| r.address == address)
+        .unwrap_or_else(|| panic!("no resource {address}"))
+}
+
+#[test]
+fn plan_with_configuration() {
+    let out = scan("fixtures/plan", &ScanOptions::default());
+    insta::assert_json_snapshot!("plan_with_configuration", plan_view(&out));
+}
+
+#[test]
+fn plan_without_configuration_points_into_the_plan() {
+    // Only the plan file is in the scanned tree, so the `.tf` files are not read.
+    let out = scan("fixtures/plan/plan.json", &ScanOptions::default());
+    insta::assert_json_snapshot!("plan_without_configuration", plan_view(&out));
+}
+
+#[test]
+fn config_dir_option_maps_back_to_blocks() {
+    let options = ScanOptions { config_dir: Some(PathBuf::from("fixtures/plan")), ..ScanOptions::default() };
+    let out = scan("fixtures/plan/plan.json", &options);
+    let sg = resource(&out, r#"module.network["green"].aws_security_group.web["ssh"]"#);
+    assert_eq!((&*sg.loc.file, sg.loc.line, sg.loc.end_line), ("fixtures/plan/modules/network/main.tf", 5, 15));
+    let sites: Vec<(&str, &str, u32)> =
+        sg.loc.call_sites.iter().map(|c| (c.module.as_str(), &*c.file, c.line)).collect();
+    assert_eq!(sites, [(r#"module.network["green"]"#, "fixtures/plan/main.tf", 34)]);
+    let rule = resource(&out, r#"module.network["blue"].module.rules[0].aws_security_group_rule.egress"#);
+    assert_eq!((&*rule.loc.file, rule.loc.line), ("fixtures/plan/modules/network/modules/rules/main.tf", 9));
+    let sites: Vec<(&str, &str, u32)> =
+        rule.loc.call_sites.iter().map(|c| (c.module.as_str(), &*c.file, c.line)).collect();
+    assert_eq!(
+        sites,
+        [
+            (r#"module.network["blue"]"#, "fixtures/plan/main.tf", 34),
+            (r#"module.network["blue"].module.rules[0]"#, "fixtures/plan/modules/network/main.tf", 17),
+        ]
+    );
+    assert_eq!(rule.attributes.get("cidr_blocks").map(|v| v.to_json()), Some(json!(["10.0.0.0/16"])));
+    let dynamic = resource(&out, "aws_iam_role_policy.dynamic");
+    assert_eq!(
+        dynamic.attributes.get("policy").map(|v| v.to_json()),
+        Some(json!({"$unknown": "aws_iam_role_policy.dynamic.policy"}))
+    );
+    let admin = resource(&out, "aws_iam_policy.admin");
+    assert!(admin.attributes.get("policy").and_then(|p| p.as_str()).is_some_and(|p| p.contains(r#""Action":"*""#)));
+}
