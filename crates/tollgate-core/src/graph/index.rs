@@ -143,11 +143,11 @@ impl<'a> Index<'a> {
                     if resolved.is_none() {
                         // A literal that names a referenced resource's address
                         // (some evaluators keep `aws_x.y.id` as text).
-                        resolved = pick_mentioned(&targets, &mut used, s);
+                        resolved = pick_mentioned(owner, &targets, &mut used, s);
                     }
                 }
                 Value::Unknown(desc) => {
-                    resolved = pick_mentioned(&targets, &mut used, desc);
+                    resolved = pick_mentioned(owner, &targets, &mut used, desc);
                     if resolved.is_none() {
                         pending.push(out.len());
                     }
@@ -178,12 +178,38 @@ pub(crate) struct Target<'t> {
     pub(crate) name_attrs: &'t [&'t str],
 }
 
-fn pick_mentioned<'a>(targets: &[&'a Resource], used: &mut [bool], text: &str) -> Option<&'a Resource> {
-    let i = targets.iter().position(|t| mentions(text, &t.address))?;
+fn pick_mentioned<'a>(
+    owner: &Resource,
+    targets: &[&'a Resource],
+    used: &mut [bool],
+    text: &str,
+) -> Option<&'a Resource> {
+    let owner_module = module_prefix(owner);
+    let i = targets.iter().position(|t| {
+        // Inside a module, references are written without the module prefix.
+        let local = t.address.strip_prefix(owner_module).filter(|_| module_prefix(t) == owner_module);
+        mentions(text, &t.address) || local.is_some_and(|l| mentions(text, l))
+    })?;
     if let Some(u) = used.get_mut(i) {
         *u = true;
     }
     targets.get(i).copied()
+}
+
+/// The `module.a.module.b[0].` part of a Terraform address (empty at the
+/// root and for other kinds of input).
+fn module_prefix(r: &Resource) -> &str {
+    if !r.address.starts_with("module.") {
+        return "";
+    }
+    let local = match r.mode {
+        Mode::Data => format!(".data.{}.", r.resource_type),
+        Mode::Managed => format!(".{}.", r.resource_type),
+    };
+    match r.address.rfind(&local) {
+        Some(i) => r.address.get(..=i).unwrap_or(""),
+        None => "",
+    }
 }
 
 /// True when `text` contains `address` as a whole token: not preceded by an
@@ -228,6 +254,26 @@ mod tests {
         assert!(mentions("x aws_iam_role.ab aws_iam_role.a", "aws_iam_role.a"));
         assert!(!mentions("RoleAB", "RoleA"));
         assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn module_references_are_local() {
+        use super::test_support::{edge, res};
+        let rule = res("module.m.aws_security_group_rule.r", "aws_security_group_rule", 1, 2, serde_json::json!({}));
+        let sg = res("module.m.aws_security_group.g", "aws_security_group", 3, 4, serde_json::json!({}));
+        let other = res("module.n.aws_security_group.g", "aws_security_group", 5, 6, serde_json::json!({}));
+        assert_eq!(module_prefix(&rule), "module.m.");
+        assert_eq!(module_prefix(&sg), "module.m.");
+        let resources = [rule, sg, other];
+        let edges = [
+            edge("module.m.aws_security_group_rule.r", "module.n.aws_security_group.g", "x"),
+            edge("module.m.aws_security_group_rule.r", "module.m.aws_security_group.g", "x"),
+        ];
+        let index = Index::new(&resources, &edges);
+        let target = Target { types: &["aws_security_group"], name_attrs: &[] };
+        let value = Value::unknown("aws_security_group.g.id");
+        let refs = index.resolve(&resources[0], &value, "x", &target, false);
+        assert_eq!(refs[0].resource.map(|r| r.address.as_str()), Some("module.m.aws_security_group.g"));
     }
 }
 
