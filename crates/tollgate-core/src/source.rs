@@ -157,14 +157,15 @@ pub(crate) fn normalize(path: &Path) -> PathBuf {
     for c in path.components() {
         match c {
             Component::CurDir => {}
-            Component::ParentDir => {
-                if !out.pop() || out.as_os_str().is_empty() && path.is_relative() {
-                    // Keep leading `..` of relative paths.
-                    if out.as_os_str().is_empty() || out.ends_with("..") {
-                        out.push("..");
-                    }
+            Component::ParentDir => match out.components().next_back() {
+                Some(Component::Normal(_)) => {
+                    out.pop();
                 }
-            }
+                // `/..` is `/`.
+                Some(Component::RootDir | Component::Prefix(_)) => {}
+                // Keep leading `..` of relative paths.
+                _ => out.push(".."),
+            },
             other => out.push(other.as_os_str()),
         }
     }
@@ -187,6 +188,8 @@ mod tests {
         assert_eq!(normalize(Path::new("./a/b/../c")), PathBuf::from("a/c"));
         assert_eq!(normalize(Path::new("a/../../b")), PathBuf::from("../b"));
         assert_eq!(normalize(Path::new("../../x")), PathBuf::from("../../x"));
+        assert_eq!(normalize(Path::new("a/../b")), PathBuf::from("b"));
+        assert_eq!(normalize(Path::new("/a/../../b")), PathBuf::from("/b"));
         assert_eq!(&*display_path(Path::new("./x/main.tf")), "x/main.tf");
     }
 
