@@ -146,3 +146,98 @@ fn yaml_and_json_forms_agree() {
     );
     assert!(y.diagnostics.is_empty() && j.diagnostics.is_empty());
 }
+
+/// Hostile and broken input: one located diagnostic per file, never a panic.
+#[test]
+fn hostile_input_gives_diagnostics() {
+    let deep_json = format!("{{\"Resources\": {}{}}}", "[".repeat(200_000), "]".repeat(200_000));
+    let deep_yaml = format!("AWSTemplateFormatVersion: x\nResources: {}{}\n", "[".repeat(200_000), "]".repeat(200_000));
+    let mut deep_block = String::from("AWSTemplateFormatVersion: x\nResources:\n");
+    for i in 1..400 {
+        deep_block.push_str(&" ".repeat(i));
+        deep_block.push_str("k:\n");
+    }
+    let mut bomb = String::from("AWSTemplateFormatVersion: x\na0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+    for i in 1..12 {
+        let prev = format!("*a{}", i - 1);
+        bomb.push_str(&format!("a{i}: &a{i} [{}]\n", [prev.as_str(); 9].join(", ")));
+    }
+    let files = std::collections::BTreeMap::from([
+        (PathBuf::from("deep.json"), deep_json),
+        (PathBuf::from("deep.yaml"), deep_yaml),
+        (PathBuf::from("deep-block.yaml"), deep_block),
+        (PathBuf::from("bomb.yaml"), bomb),
+        (
+            PathBuf::from("truncated.json"),
+            "{\"AWSTemplateFormatVersion\": \"2010-09-09\", \"Resources\": {\"A\": {\"Type\"".into(),
+        ),
+        (
+            PathBuf::from("truncated.yaml"),
+            "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  A:\n    Type: 'AWS::S3::Bucket\n".into(),
+        ),
+        (PathBuf::from("k8s.yaml"), "apiVersion: v1\nkind: List\nResources: [a, b]\n".into()),
+        (PathBuf::from("empty.yaml"), "Resources:\n".into()),
+        (PathBuf::from("scalar.yaml"), "Resources".into()),
+        (PathBuf::from("helm.yaml"), "Resources: {{ .Values.resources }}\n  bad: [\n".into()),
+    ]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    let got: Vec<(&str, &str, bool)> =
+        out.diagnostics.iter().map(|d| (&*d.file, d.code, d.line.is_some() && d.column.is_some())).collect();
+    assert_eq!(
+        got,
+        [
+            ("bomb.yaml", "limit", true),
+            ("deep-block.yaml", "limit", true),
+            ("deep.json", "limit", true),
+            ("deep.yaml", "limit", true),
+            ("truncated.json", "parse", true),
+            ("truncated.yaml", "parse", true),
+        ]
+    );
+    assert!(out.units.is_empty());
+    assert_eq!(out.stats.files_failed, 6);
+}
+
+/// Deeply nested intrinsic functions evaluate without exhausting the stack.
+#[test]
+fn deeply_nested_intrinsics_evaluate() {
+    // Five nesting levels per step: 4 + 5 * 24 = 124, just under the JSON limit.
+    let depth = 24;
+    let mut value = String::from("leaf");
+    for _ in 0..depth {
+        value = format!("{{\"Fn::If\": [\"Unknown\", {{\"Fn::Join\": [\"\", [{value}]]}}, \"other\"]}}");
+    }
+    let value = value.replace("[leaf]", "[\"leaf\"]");
+    let template = format!(
+        "{{\"Parameters\": {{\"P\": {{\"Type\": \"String\"}}}},
+          \"Conditions\": {{\"Unknown\": {{\"Fn::Equals\": [{{\"Ref\": \"P\"}}, \"x\"]}}}},
+          \"Resources\": {{\"R\": {{\"Type\": \"AWS::SNS::Topic\", \"Properties\": {{\"DisplayName\": {value}}}}}}}}}"
+    );
+    let files = std::collections::BTreeMap::from([(PathBuf::from("nested.json"), template)]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let r = &out.units[0].graph.resources[0];
+    assert_eq!(r.attributes.to_json(), json!({"DisplayName": {"$unknown": "Fn::If Unknown"}}));
+}
+
+/// Short-form tags add a level per YAML level; the deepest accepted YAML
+/// still evaluates.
+#[test]
+fn deepest_yaml_intrinsics_evaluate() {
+    let mut value = String::from("a");
+    for _ in 0..60 {
+        value = format!("!Select [0, [{value}]]");
+    }
+    let mut nested_if = String::from("x");
+    for _ in 0..120 {
+        nested_if = format!("!If [U, {nested_if}, y]");
+    }
+    let template = format!(
+        "Parameters: {{P: {{Type: String}}}}\nConditions: {{U: !Equals [!Ref P, x]}}\nResources:\n  R:\n    Type: AWS::SNS::Topic\n    Properties:\n      DisplayName: {value}\n      Other: {nested_if}\n"
+    );
+    let files = std::collections::BTreeMap::from([(PathBuf::from("deep.yaml"), template)]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    let r = &out.units[0].graph.resources[0];
+    assert_eq!(r.attributes.to_json(), json!({"DisplayName": "a", "Other": {"$unknown": "Fn::If U"}}));
+}
