@@ -342,3 +342,25 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+/// Load-time breakdown; run with `TOLLGATE_CATALOG_TEXT=/tmp/catalog.tsv cargo test --release -p
+/// tollgate-catalog --test catalog load_time -- --ignored --nocapture` after writing the plain text
+/// with `generate.py --plain`.
+#[test]
+#[ignore]
+fn load_time() {
+    use std::time::Instant;
+    let gz = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/data/catalog.tsv.gz")).expect("data");
+    let plain = std::env::var("TOLLGATE_CATALOG_TEXT").ok().and_then(|p| std::fs::read(p).ok());
+    for _ in 0..3 {
+        let t = Instant::now();
+        let c = Catalog::from_bytes(&gz, "timing").expect("parse");
+        let gz_time = t.elapsed();
+        let text_time = plain.as_ref().map(|p| {
+            let t = Instant::now();
+            let _ = Catalog::from_bytes(p, "timing");
+            t.elapsed()
+        });
+        eprintln!("gzip: {gz_time:?}, text only: {text_time:?}, {} actions", c.len());
+    }
+}

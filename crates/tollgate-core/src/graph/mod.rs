@@ -15,6 +15,7 @@ use crate::span::Span;
 use crate::value::Value;
 
 pub(crate) mod bucket;
+pub mod grants;
 pub(crate) mod iam;
 pub(crate) mod index;
 pub(crate) mod network;
@@ -196,6 +197,10 @@ pub struct Statement {
     pub not_principals: BTreeMap<String, Vec<Value>>,
     pub conditions: Vec<Condition>,
     pub loc: Location,
+    /// For `Allow` statements: what they grant according to the IAM action
+    /// catalog (see [`grants`]); absent for other statements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grants: Option<grants::Grants>,
 }
 
 /// One condition test: `{"StringEquals": {"aws:SourceVpce": ["vpce-1"]}}`
@@ -299,6 +304,9 @@ pub struct Graph {
     pub attachments: Vec<Attachment>,
     pub network_rules: Vec<NetworkRule>,
     pub buckets: Vec<Bucket>,
+    /// AWS-managed policies attached by ARN, with their documents from the
+    /// IAM action catalog (see [`grants`]).
+    pub aws_managed_policies: Vec<grants::AwsManagedPolicy>,
 }
 
 impl Graph {
@@ -312,7 +320,20 @@ impl Graph {
         let (policies, attachments) = iam::derive(&resources, &edges);
         let network_rules = network::derive(&resources, &edges);
         let buckets = bucket::derive(&resources, &edges, &policies);
-        Graph { schema_version: SCHEMA_VERSION, resources, edges, policies, attachments, network_rules, buckets }
+        let mut graph = Graph {
+            schema_version: SCHEMA_VERSION,
+            resources,
+            edges,
+            policies,
+            attachments,
+            network_rules,
+            buckets,
+            aws_managed_policies: Vec::new(),
+        };
+        if let Ok(catalog) = tollgate_catalog::Catalog::embedded() {
+            graph.annotate_grants(catalog);
+        }
+        graph
     }
 
     /// Appends another unit's graph (for whole-scan output).
@@ -324,5 +345,14 @@ impl Graph {
         self.attachments.extend(other.attachments);
         self.network_rules.extend(other.network_rules);
         self.buckets.extend(other.buckets);
+        self.aws_managed_policies.extend(other.aws_managed_policies);
+    }
+
+    /// (Re)computes every statement's `grants` and the AWS-managed policy
+    /// view against `catalog`. [`Graph::build`] does this with the embedded
+    /// catalog; call it again to use another one (`--catalog FILE`).
+    pub fn annotate_grants(&mut self, catalog: &tollgate_catalog::Catalog) {
+        grants::annotate_policies(&mut self.policies, catalog);
+        self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, catalog);
     }
 }

