@@ -103,7 +103,8 @@ fn terraform_bucket(r: &Resource) -> Bucket {
 fn cloudformation_bucket(r: &Resource) -> Bucket {
     let name = match r.attributes.get("BucketName") {
         Some(v) if *v != Value::Null => v.clone(),
-        _ => Value::unknown(format!("Ref {}", r.address)),
+        // What `Ref` returns: the generated name.
+        _ => Value::unknown(r.address.clone()),
     };
     let mut acls = Vec::new();
     if let Some(acl) = r.attributes.get("AccessControl").filter(|v| **v != Value::Null) {

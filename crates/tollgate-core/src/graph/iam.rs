@@ -313,7 +313,8 @@ fn attach(
     };
     let policy_refs: Vec<(Ref<'_>, Option<String>)> = match policy {
         PolicySide::Owner => {
-            vec![(Ref { value: Value::unknown(format!("Ref {}", owner.address)), resource: Some(owner) }, None)]
+            // What `Ref` of a managed policy returns: its ARN.
+            vec![(Ref { value: Value::unknown(owner.address.clone()), resource: Some(owner) }, None)]
         }
         PolicySide::Attr(attr, target) => {
             // An unknown list of ARNs is one attachment with an unknown ARN.
@@ -519,18 +520,22 @@ fn link(
     }
 }
 
-/// A raw IAM policy file: the whole document; a resource policy when any
-/// statement names a principal, else an identity policy.
+/// A raw IAM policy file: the whole document. An identity policy when no
+/// statement names a principal; else a trust policy when it only allows
+/// assuming a role (the output of `aws iam get-role`, or a trust policy kept
+/// in its own file); else a resource policy.
 fn raw_policy(owner: &Resource) -> Policy {
     let (unknown, statements) = match read_document(&owner.attributes) {
         Some(Document::Parsed(doc)) => normalize::statements(&doc, |i| owner.loc_of(&path::index("Statement", i))),
         Some(Document::Unknown) => (true, Vec::new()),
         Some(Document::Invalid) | None => (false, Vec::new()),
     };
-    let role = if statements.iter().any(|s| !s.principals.is_empty() || !s.not_principals.is_empty()) {
-        PolicyRole::Resource
-    } else {
+    let role = if !statements.iter().any(|s| !s.principals.is_empty() || !s.not_principals.is_empty()) {
         PolicyRole::Identity
+    } else if is_trust_document(&statements) {
+        PolicyRole::Trust
+    } else {
+        PolicyRole::Resource
     };
     Policy {
         id: policy_id(&owner.address, ""),
@@ -544,6 +549,21 @@ fn raw_policy(owner: &Resource) -> Policy {
         statements,
         loc: owner.loc.clone(),
     }
+}
+
+/// A document with principals whose every statement only allows assuming
+/// a role (`sts:AssumeRole*`, `sts:TagSession`, `sts:SetSourceIdentity`,
+/// `sts:SetContext`) is a role's trust policy.
+fn is_trust_document(statements: &[super::Statement]) -> bool {
+    let assume = |a: &Value| {
+        a.as_str().is_some_and(|a| {
+            let a = a.to_ascii_lowercase();
+            a.starts_with("sts:assumerole")
+                || matches!(a.as_str(), "sts:tagsession" | "sts:setsourceidentity" | "sts:setcontext")
+        })
+    };
+    !statements.is_empty()
+        && statements.iter().all(|s| s.not_actions.is_empty() && !s.actions.is_empty() && s.actions.iter().all(assume))
 }
 
 #[cfg(test)]

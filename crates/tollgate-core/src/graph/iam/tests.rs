@@ -382,7 +382,7 @@ fn cloudformation_documents_and_attachments() {
                 "RoleName": "app",
                 "AssumeRolePolicyDocument": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]},
                 "Policies": [{"PolicyName": "p", "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": ["iam:PassRole"], "Resource": "*"}]}}],
-                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess", {"$unknown": "Ref Managed"}]
+                "ManagedPolicyArns": ["arn:aws:iam::aws:policy/AdministratorAccess", {"$unknown": "Managed"}]
             }),
         ),
         &[
@@ -399,7 +399,7 @@ fn cloudformation_documents_and_attachments() {
         "AWS::IAM::ManagedPolicy",
         42,
         55,
-        json!({"PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}, "Users": ["bob"], "Groups": [{"$unknown": "Ref Admins"}]}),
+        json!({"PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}, "Users": ["bob"], "Groups": [{"$unknown": "Admins"}]}),
     );
     let group = res("Admins", "AWS::IAM::Group", 57, 60, json!({}));
     let inline =
@@ -410,7 +410,7 @@ fn cloudformation_documents_and_attachments() {
         "AWS::S3::BucketPolicy",
         76,
         85,
-        json!({"Bucket": {"$unknown": "Ref Bucket"}, "PolicyDocument": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*"}]}}),
+        json!({"Bucket": {"$unknown": "Bucket"}, "PolicyDocument": {"Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*"}]}}),
     );
     let key = res("Key", "AWS::KMS::Key", 87, 95, json!({"KeyPolicy": {"Statement": []}}));
     let edges = vec![
@@ -457,9 +457,9 @@ fn cloudformation_documents_and_attachments() {
         atts,
         vec![
             ("AppRole", "role", s("AppRole"), s("arn:aws:iam::aws:policy/AdministratorAccess"), None, 29),
-            ("AppRole", "role", s("AppRole"), Value::unknown("Ref Managed"), Some("Managed"), 30),
-            ("Managed", "user", s("bob"), Value::unknown("Ref Managed"), Some("Managed"), 42),
-            ("Managed", "group", s("Admins"), Value::unknown("Ref Managed"), Some("Managed"), 42),
+            ("AppRole", "role", s("AppRole"), Value::unknown("Managed"), Some("Managed"), 30),
+            ("Managed", "user", s("bob"), Value::unknown("Managed"), Some("Managed"), 42),
+            ("Managed", "group", s("Admins"), Value::unknown("Managed"), Some("Managed"), 42),
         ]
     );
 }
@@ -497,4 +497,28 @@ fn identity_raw_policy_and_sorting() {
     assert_eq!(at(&g.policies[1].statements[0].loc), ("p.json", 2, 4));
     let v = val(json!({"$unknown": "x"}));
     assert_eq!(v, Value::unknown("x"));
+}
+
+#[test]
+fn raw_trust_policy_is_recognised() {
+    let trust = res(
+        "trust.json",
+        "iam_policy",
+        1,
+        9,
+        json!({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]}),
+    );
+    let bucket = res(
+        "bucket.json",
+        "iam_policy",
+        1,
+        9,
+        json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"},
+            {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"}
+        ]}),
+    );
+    let g = build(vec![trust, bucket], vec![]);
+    let roles: Vec<(&str, PolicyRole)> = g.policies.iter().map(|p| (p.owner.as_str(), p.role)).collect();
+    assert_eq!(roles, vec![("bucket.json", PolicyRole::Resource), ("trust.json", PolicyRole::Trust)]);
 }

@@ -223,7 +223,7 @@ fn cloudformation_groups_and_rules() {
                 "GroupDescription": "web",
                 "SecurityGroupIngress": [
                     {"IpProtocol": "tcp", "FromPort": "443", "ToPort": "443", "CidrIp": "0.0.0.0/0"},
-                    {"IpProtocol": -1, "SourceSecurityGroupId": {"$unknown": "Ref LbSG"}, "SourcePrefixListId": "pl-9"}
+                    {"IpProtocol": -1, "SourceSecurityGroupId": {"$unknown": "LbSG"}, "SourcePrefixListId": "pl-9"}
                 ],
                 "SecurityGroupEgress": [{"IpProtocol": "icmp", "FromPort": 8, "ToPort": -1, "CidrIpv6": "::/0", "DestinationSecurityGroupId": "sg-9"}]
             }),
