@@ -102,15 +102,35 @@ struct Instance {
     path_module: String,
     /// Module directories from the root down to this one.
     chain: Vec<PathBuf>,
-    vars: BTreeMap<String, (Value, Refs)>,
+    vars: BTreeMap<String, VarSlot>,
     locals: BTreeMap<String, Slot>,
     outputs: BTreeMap<String, Slot>,
     resources: BTreeMap<String, RState>,
     modules: BTreeMap<String, MState>,
 }
 
+/// A variable of a module instance, evaluated when first referenced (so an
+/// input may depend on another output of the same module call).
+enum VarSlot {
+    /// The argument of the same name in module call `call` of instance
+    /// `parent`, with that instance's `count`/`each` binding.
+    Input {
+        parent: usize,
+        call: String,
+        bind: Option<BindVals>,
+        refs: Refs,
+    },
+    /// A value from a variable file.
+    Given(Value),
+    /// Not set: the default applies.
+    Absent,
+    InProgress,
+    Done(Value, Refs),
+}
+
 /// Names bound while evaluating (`count`, `each`, `for` variables, dynamic
 /// iterators, template variables), innermost first.
+#[derive(Clone)]
 enum BindVals {
     One(String, Value),
     Many(BTreeMap<String, Value>),
@@ -118,6 +138,9 @@ enum BindVals {
 
 struct Bind<'p> {
     vals: BindVals,
+    /// Resource instances a use of these names depends on (`for_each`
+    /// over resources).
+    refs: Option<Refs>,
     parent: Option<&'p Bind<'p>>,
 }
 
@@ -130,14 +153,14 @@ struct Scope<'p> {
 }
 
 impl<'p> Scope<'p> {
-    fn lookup(&self, name: &str) -> Option<&'p Value> {
+    fn lookup(&self, name: &str) -> Option<(&'p Value, Option<&'p Refs>)> {
         let mut b = self.bind;
         while let Some(cur) = b {
             match &cur.vals {
-                BindVals::One(n, v) if n == name => return Some(v),
+                BindVals::One(n, v) if n == name => return Some((v, cur.refs.as_ref())),
                 BindVals::Many(m) => {
                     if let Some(v) = m.get(name) {
-                        return Some(v);
+                        return Some((v, cur.refs.as_ref()));
                     }
                 }
                 BindVals::One(..) => {}
@@ -287,6 +310,17 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// Evaluates a memoized named value: errors inside it are its own (they
+    /// neither fail nor are hidden by a `try` that happens to reference it first).
+    fn isolated<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> T {
+        let (errors, try_depth) = (self.errors, self.try_depth);
+        self.try_depth = 0;
+        let v = f(self);
+        self.errors = errors;
+        self.try_depth = try_depth;
+        v
+    }
+
     fn collect<T>(&mut self, f: impl FnOnce(&mut Self) -> T) -> (T, Refs) {
         self.collectors.push(Refs::new());
         let v = f(self);
@@ -381,44 +415,155 @@ impl<'a> Ev<'a> {
         self.insts.len() - 1
     }
 
-    /// Sets variables of an instance: given inputs, else defaults, else unknown.
-    fn set_vars(&mut self, inst: usize, mut inputs: BTreeMap<String, (Value, Refs)>) {
+    /// Sets the variable slots of an instance (every declared variable).
+    fn set_vars(&mut self, inst: usize, mut inputs: BTreeMap<String, VarSlot>) {
         let cfg = self.insts[inst].config.clone();
-        let mut vars = BTreeMap::new();
-        for (name, decl) in &cfg.variables {
-            if let Some(v) = inputs.remove(name) {
-                vars.insert(name.clone(), v);
-                continue;
-            }
-            let v = match decl.block.body.get_attribute("default") {
-                Some(a) => {
-                    let sc = Scope { inst, file: decl.file, bind: None };
-                    self.eval(&a.value, &sc)
-                }
-                None => Value::unknown(format!("var.{name}")),
-            };
-            vars.insert(name.clone(), (v, Refs::new()));
-        }
+        let vars =
+            cfg.variables.keys().map(|name| (name.clone(), inputs.remove(name).unwrap_or(VarSlot::Absent))).collect();
         self.insts[inst].vars = vars;
+    }
+
+    /// The value of `var.NAME` in an instance: the given input, else the
+    /// default, else unknown; converted to the declared type. `None` when
+    /// no such variable is declared.
+    fn var(&mut self, inst: usize, name: &str) -> Option<(Value, Refs)> {
+        let slot = self.insts[inst].vars.get_mut(name)?;
+        let slot = std::mem::replace(slot, VarSlot::InProgress);
+        let cfg = self.insts[inst].config.clone();
+        let decl = cfg.variables.get(name)?;
+        let (raw, refs) = match slot {
+            VarSlot::Done(v, r) => {
+                self.insts[inst].vars.insert(name.to_string(), VarSlot::Done(v.clone(), r.clone()));
+                return Some((v, r));
+            }
+            VarSlot::InProgress => {
+                self.diag(
+                    inst,
+                    decl.file,
+                    decl.block.span(),
+                    DiagnosticLevel::Warning,
+                    "cycle",
+                    format!("the value of var.{name} depends on itself; it is unknown"),
+                );
+                return Some((Value::unknown(format!("var.{name}")), Refs::new()));
+            }
+            VarSlot::Given(v) => (Some(v), Refs::new()),
+            VarSlot::Absent => (None, Refs::new()),
+            VarSlot::Input { parent, call, bind, refs } => {
+                let pcfg = self.insts[parent].config.clone();
+                match pcfg.modules.get(&call).and_then(|d| d.block.body.get_attribute(name).map(|a| (d.file, a))) {
+                    Some((file, a)) => {
+                        let b = bind.map(|vals| Bind { vals, refs: Some(refs), parent: None });
+                        let sc = Scope { inst: parent, file, bind: b.as_ref() };
+                        let (v, r) = self.isolated(|ev| ev.collect(|ev| ev.eval(&a.value, &sc)));
+                        (Some(v), r)
+                    }
+                    None => (None, Refs::new()),
+                }
+            }
+        };
+        let sc = Scope { inst, file: decl.file, bind: None };
+        let body = &decl.block.body;
+        let non_nullable =
+            matches!(body.get_attribute("nullable").map(|a| &a.value), Some(Expression::Bool(b)) if !*b.value());
+        let given = raw.filter(|v| !(non_nullable && matches!(v, Value::Null)));
+        let v = match given {
+            Some(v) => v,
+            None => match body.get_attribute("default") {
+                Some(a) => self.isolated(|ev| ev.eval(&a.value, &sc)),
+                None => Value::unknown(format!("var.{name}")),
+            },
+        };
+        let v = match body.get_attribute("type") {
+            Some(t) => self.isolated(|ev| ev.conform(v, &t.value, &sc, 0)),
+            None => v,
+        };
+        self.insts[inst].vars.insert(name.to_string(), VarSlot::Done(v.clone(), refs.clone()));
+        Some((v, refs))
+    }
+
+    /// Converts a variable value to its type constraint the way Terraform
+    /// does where it matters for evaluation: primitive conversions, and
+    /// object attributes declared `optional(...)` filled with their default
+    /// (or null) when absent. Attributes not in an object type are dropped.
+    fn conform(&mut self, v: Value, ty: &Expression, sc: &Scope<'_>, depth: usize) -> Value {
+        if depth > 32 || v.is_unknown() || matches!(v, Value::Null) {
+            return v;
+        }
+        match ty {
+            Expression::Variable(t) => match (t.as_str(), v) {
+                ("string", Value::Number(n)) => Value::String(funcs::number_text(&n)),
+                ("string", Value::Bool(b)) => Value::String(b.to_string()),
+                ("number", Value::String(s)) => match s.trim().parse::<f64>() {
+                    Ok(n) => funcs::num(n),
+                    Err(_) => Value::String(s),
+                },
+                ("bool", Value::String(s)) if s == "true" || s == "false" => Value::Bool(s == "true"),
+                (_, v) => v,
+            },
+            Expression::Parenthesis(p) => self.conform(v, p.inner(), sc, depth + 1),
+            Expression::FuncCall(f) => {
+                let args: Vec<&Expression> = f.args.iter().collect();
+                match (f.name.name.as_str(), args.as_slice(), v) {
+                    ("list" | "set", [inner], Value::List(items)) => {
+                        Value::List(items.into_iter().map(|i| self.conform(i, inner, sc, depth + 1)).collect())
+                    }
+                    ("map", [inner], Value::Map(m)) => {
+                        Value::Map(m.into_iter().map(|(k, i)| (k, self.conform(i, inner, sc, depth + 1))).collect())
+                    }
+                    ("object", [Expression::Object(o)], Value::Map(mut m)) => {
+                        let mut out = BTreeMap::new();
+                        for (k, attr_ty) in o.iter() {
+                            let key = match k {
+                                ObjectKey::Ident(i) => i.as_str().to_string(),
+                                ObjectKey::Expression(Expression::String(s)) => s.value().clone(),
+                                ObjectKey::Expression(Expression::Variable(i)) => i.as_str().to_string(),
+                                ObjectKey::Expression(_) => continue,
+                            };
+                            let (inner_ty, default) = match attr_ty.expr() {
+                                Expression::FuncCall(of) if of.name.name.as_str() == "optional" => {
+                                    let mut a = of.args.iter();
+                                    (a.next(), a.next())
+                                }
+                                other => (Some(other), None),
+                            };
+                            let val = match m.remove(&key) {
+                                Some(Value::Null) | None => match default {
+                                    Some(d) => self.eval(d, sc),
+                                    None => Value::Null,
+                                },
+                                Some(x) => x,
+                            };
+                            let val = match inner_ty {
+                                Some(t) => self.conform(val, t, sc, depth + 1),
+                                None => val,
+                            };
+                            out.insert(key, val);
+                        }
+                        Value::Map(out)
+                    }
+                    (_, _, v) => v,
+                }
+            }
+            _ => v,
+        }
     }
 
     /// Root variables: defaults, then `terraform.tfvars`, `*.auto.tfvars`
     /// (in name order) and `--var-file`s, later ones winning.
     fn root_vars(&mut self, inst: usize, root: &TerraformDir) {
-        let mut inputs: BTreeMap<String, (Value, Refs)> = BTreeMap::new();
+        let mut inputs: BTreeMap<String, VarSlot> = BTreeMap::new();
         let files: Vec<crate::source::SourceFile> =
             root.var_files.iter().chain(self.ctx.extra_var_files.iter()).cloned().collect();
         for f in files {
-            for (k, v) in self.var_file(inst, &f) {
-                inputs.insert(k, (v, Refs::new()));
+            for (k, v) in self.var_file(&f) {
+                inputs.insert(k, VarSlot::Given(v));
             }
         }
-        let declared: BTreeSet<String> = self.insts[inst].config.variables.keys().cloned().collect();
-        inputs.retain(|k, _| declared.contains(k));
         self.set_vars(inst, inputs);
     }
 
-    fn var_file(&mut self, inst: usize, f: &crate::source::SourceFile) -> BTreeMap<String, Value> {
+    fn var_file(&mut self, f: &crate::source::SourceFile) -> BTreeMap<String, Value> {
         let mut out = BTreeMap::new();
         if f.path.ends_with(".json") {
             match crate::parse::json::parse(&f.text, &f.path) {
@@ -441,7 +586,6 @@ impl<'a> Ev<'a> {
                     let v = self.eval(&a.value, &sc);
                     out.insert(a.key.as_str().to_string(), v);
                 }
-                let _ = inst;
             }
             Err(e) => {
                 let loc = e.location();
@@ -509,7 +653,7 @@ impl<'a> Ev<'a> {
         };
         self.insts[inst].locals.insert(name.to_string(), Slot::InProgress);
         let sc = Scope { inst, file: *file, bind: None };
-        let (v, refs) = self.collect(|ev| ev.eval(&attr.value, &sc));
+        let (v, refs) = self.isolated(|ev| ev.collect(|ev| ev.eval(&attr.value, &sc)));
         self.add_refs(&refs);
         self.insts[inst].locals.insert(name.to_string(), Slot::Done(v.clone(), refs));
         v
@@ -552,7 +696,7 @@ impl<'a> Ev<'a> {
         };
         self.insts[inst].outputs.insert(name.to_string(), Slot::InProgress);
         let sc = Scope { inst, file: decl.file, bind: None };
-        let (v, refs) = self.collect(|ev| ev.eval(&attr.value, &sc));
+        let (v, refs) = self.isolated(|ev| ev.collect(|ev| ev.eval(&attr.value, &sc)));
         self.add_refs(&refs);
         self.insts[inst].outputs.insert(name.to_string(), Slot::Done(v.clone(), refs));
         v
@@ -569,7 +713,25 @@ impl<'a> Ev<'a> {
     }
 
     /// Evaluates `count` / `for_each` of a block into instance keys and bindings.
-    fn expansion(&mut self, body: &Body, sc: &Scope<'_>, what: &str) -> (Expansion, Vec<(Value, Option<BindVals>)>) {
+    /// Also returns the references of `for_each` (for the instances' `each`).
+    fn expansion(
+        &mut self,
+        body: &Body,
+        sc: &Scope<'_>,
+        what: &str,
+    ) -> (Expansion, Vec<(Value, Option<BindVals>)>, Refs) {
+        let mut each_refs = Refs::new();
+        let (e, items) = self.expansion_inner(body, sc, what, &mut each_refs);
+        (e, items, each_refs)
+    }
+
+    fn expansion_inner(
+        &mut self,
+        body: &Body,
+        sc: &Scope<'_>,
+        what: &str,
+        each_refs: &mut Refs,
+    ) -> (Expansion, Vec<(Value, Option<BindVals>)>) {
         if let Some(a) = body.get_attribute("count") {
             let (v, _) = self.collect(|ev| ev.eval(&a.value, sc));
             return match &v {
@@ -615,7 +777,8 @@ impl<'a> Ev<'a> {
             };
         }
         if let Some(a) = body.get_attribute("for_each") {
-            let (v, _) = self.collect(|ev| ev.eval(&a.value, sc));
+            let (v, refs) = self.collect(|ev| ev.eval(&a.value, sc));
+            *each_refs = refs;
             let unknown_each = || {
                 let mut m = BTreeMap::new();
                 m.insert("key".to_string(), Value::unknown("each.key"));
@@ -692,7 +855,7 @@ impl<'a> Ev<'a> {
         let file = rd.decl.file;
         let sc0 = Scope { inst, file, bind: None };
         let body = &rd.decl.block.body;
-        let (expansion, instances) = self.expansion(body, &sc0, &base);
+        let (expansion, instances, each_refs) = self.isolated(|ev| ev.expansion(body, &sc0, &base));
         let pfile = &cfg.files[file];
         let block_lines =
             rd.decl.block.span().map(|r| span_lines(&pfile.index, &r)).unwrap_or(LineRange { line: 1, end_line: 1 });
@@ -704,11 +867,11 @@ impl<'a> Ev<'a> {
             } else {
                 format!("{base}{}", key_suffix(&ikey))
             };
-            let b = bind.map(|vals| Bind { vals, parent: None });
+            let b = bind.map(|vals| Bind { vals, refs: Some(refs_for_key(&each_refs, &ikey)), parent: None });
             let sc = Scope { inst, file, bind: b.as_ref() };
             let mut spans = Spans::new();
             let mut attr_refs: BTreeMap<String, Refs> = BTreeMap::new();
-            let mut attrs = self.body(body, &sc, "", &mut spans, Some(&mut attr_refs));
+            let mut attrs = self.isolated(|ev| ev.body(body, &sc, "", &mut spans, Some(&mut attr_refs)));
             if rd.mode == Mode::Data && rd.rtype == "aws_iam_policy_document" {
                 let r = policy_doc::render(&address, &attrs);
                 attrs.insert("json".into(), r.json);
@@ -721,10 +884,17 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
+            // Arguments left null are computed by the provider: unknown when referenced.
             let refval = if rd.mode == Mode::Data && rd.rtype != "aws_iam_policy_document" {
                 Value::unknown(address.clone())
             } else {
-                Value::Map(attrs.clone())
+                Value::Map(
+                    attrs
+                        .iter()
+                        .filter(|(_, v)| !matches!(v, Value::Null))
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
             };
             values.push((ikey, refval));
             let span = crate::span::Span::new(pfile.path.clone(), block_lines.line, 1, block_lines.end_line);
@@ -776,7 +946,7 @@ impl<'a> Ev<'a> {
         let cfg = self.insts[inst].config.clone();
         let decl = cfg.modules.get(name)?;
         self.insts[inst].modules.insert(name.to_string(), MState::InProgress);
-        let call = self.instantiate(inst, name, decl);
+        let call = self.isolated(|ev| ev.instantiate(inst, name, decl));
         self.insts[inst].modules.insert(name.to_string(), MState::Done(call.clone()));
         Some(call)
     }
@@ -858,7 +1028,7 @@ impl<'a> Ev<'a> {
             );
             return unresolved(source);
         };
-        let (expansion, instances) = self.expansion(body, &sc0, &addr);
+        let (expansion, instances, each_refs) = self.expansion(body, &sc0, &addr);
         let call_file = self.insts[inst]
             .config
             .files
@@ -868,16 +1038,22 @@ impl<'a> Ev<'a> {
         let mut children = Vec::new();
         for (ikey, bind) in instances {
             let suffix = if expansion == Expansion::Unknown { "[?]".to_string() } else { key_suffix(&ikey) };
-            let b = bind.map(|vals| Bind { vals, parent: None });
-            let sc = Scope { inst, file: decl.file, bind: b.as_ref() };
+            let b = bind.map(|vals| Bind { vals, refs: Some(refs_for_key(&each_refs, &ikey)), parent: None });
             let mut inputs = BTreeMap::new();
             for a in body.attributes() {
                 let k = a.key.as_str();
                 if matches!(k, "source" | "version" | "count" | "for_each" | "providers" | "depends_on") {
                     continue;
                 }
-                let (v, refs) = self.collect(|ev| ev.eval(&a.value, &sc));
-                inputs.insert(k.to_string(), (v, refs));
+                if config.variables.contains_key(k) {
+                    let input = VarSlot::Input {
+                        parent: inst,
+                        call: name.to_string(),
+                        bind: b.as_ref().map(|b| b.vals.clone()),
+                        refs: b.as_ref().and_then(|b| b.refs.clone()).unwrap_or_default(),
+                    };
+                    inputs.insert(k.to_string(), input);
+                }
             }
             let mut call_sites = self.insts[inst].call_sites.clone();
             if let Some((file, Some(lines))) = &call_file {
@@ -1030,7 +1206,7 @@ impl<'a> Ev<'a> {
             let mut m = BTreeMap::new();
             m.insert("key".to_string(), k);
             m.insert("value".to_string(), v);
-            let bind = Bind { vals: BindVals::One(iterator.clone(), Value::Map(m)), parent: sc.bind };
+            let bind = Bind { vals: BindVals::One(iterator.clone(), Value::Map(m)), refs: None, parent: sc.bind };
             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
             let idx = blocks.get(label).map(Vec::len).unwrap_or(0);
             let p = path::index(&path::key(at, label), idx);
@@ -1175,7 +1351,12 @@ impl<'a> Ev<'a> {
             Expression::Variable(v) => {
                 let name = v.as_str();
                 match sc.lookup(name) {
-                    Some(val) => val.clone(),
+                    Some((val, refs)) => {
+                        if let Some(r) = refs {
+                            self.add_refs(r);
+                        }
+                        val.clone()
+                    }
                     None => {
                         self.error(sc, v.span(), format!("unknown name \"{name}\""));
                         Value::unknown(name)
@@ -1339,7 +1520,7 @@ impl<'a> Ev<'a> {
                 m.insert(kn.clone(), k);
             }
             m.insert(vname.clone(), v);
-            let bind = Bind { vals: BindVals::Many(m), parent: sc.bind };
+            let bind = Bind { vals: BindVals::Many(m), refs: None, parent: sc.bind };
             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
             if let Some(c) = &f.cond {
                 match self.eval(&c.expr, &inner) {
@@ -1397,10 +1578,11 @@ impl<'a> Ev<'a> {
     // --- templates -----------------------------------------------------------
 
     fn template(&mut self, t: &Template, sc: &Scope<'_>) -> Value {
-        if let Some(Element::Interpolation(i)) = t.as_single_element() {
-            if !i.strip.strip_start() && !i.strip.strip_end() {
-                return self.eval(&i.expr, sc);
-            }
+        if let Some(Element::Interpolation(i)) = t.as_single_element()
+            && !i.strip.strip_start()
+            && !i.strip.strip_end()
+        {
+            return self.eval(&i.expr, sc);
         }
         let mut r = Render::default();
         match self.render(t, sc, &mut r) {
@@ -1483,7 +1665,7 @@ impl<'a> Ev<'a> {
                                 m.insert(kv.as_str().to_string(), k);
                             }
                             m.insert(d.for_expr.value_var.as_str().to_string(), v);
-                            let bind = Bind { vals: BindVals::Many(m), parent: sc.bind };
+                            let bind = Bind { vals: BindVals::Many(m), refs: None, parent: sc.bind };
                             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
                             r.strip_next = d.for_expr.strip.strip_end();
                             self.render(&d.for_expr.template, &inner, r)?;
@@ -1540,25 +1722,25 @@ impl<'a> Ev<'a> {
         sc: &Scope<'_>,
         at: Option<Range<usize>>,
     ) -> (Value, String, usize, bool) {
-        if let Some(v) = sc.lookup(name) {
+        if let Some((v, refs)) = sc.lookup(name) {
+            if let Some(r) = refs {
+                self.add_refs(r);
+            }
             return (v.clone(), name.to_string(), 0, false);
         }
         let inst = sc.inst;
         let first = Self::attr_name(ops.first());
         match (name, first) {
-            ("var", Some(n)) => {
-                let got = self.insts[inst].vars.get(n).cloned();
-                match got {
-                    Some((v, refs)) => {
-                        self.add_refs(&refs);
-                        (v, format!("var.{n}"), 1, false)
-                    }
-                    None => {
-                        self.error(sc, at, format!("reference to undeclared variable var.{n}"));
-                        (Value::unknown(format!("var.{n}")), format!("var.{n}"), 1, true)
-                    }
+            ("var", Some(n)) => match self.var(inst, n) {
+                Some((v, refs)) => {
+                    self.add_refs(&refs);
+                    (v, format!("var.{n}"), 1, false)
                 }
-            }
+                None => {
+                    self.error(sc, at, format!("reference to undeclared variable var.{n}"));
+                    (Value::unknown(format!("var.{n}")), format!("var.{n}"), 1, true)
+                }
+            },
             ("local", Some(n)) => {
                 if !self.insts[inst].config.locals.contains_key(n) {
                     self.error(sc, at, format!("reference to undeclared local.{n}"));
@@ -1621,6 +1803,14 @@ impl<'a> Ev<'a> {
         let Some(rs) = self.resource(inst, key) else {
             return (Value::unknown(format!("{prefix}{key}")), format!("{prefix}{key}"), 0);
         };
+        if rs.expansion == Expansion::Unknown
+            && matches!(rest.first(), Some(TraversalOperator::Index(_) | TraversalOperator::LegacyIndex(_)))
+        {
+            for a in &rs.addrs {
+                self.add_ref(a);
+            }
+            return (Value::unknown(format!("{}[?]", rs.base)), format!("{}[?]", rs.base), 1);
+        }
         if matches!(rs.expansion, Expansion::Count | Expansion::ForEach) {
             let idx = match rest.first() {
                 Some(TraversalOperator::Index(e)) => Some(self.eval(e, sc)),
@@ -1773,9 +1963,16 @@ impl<'a> Ev<'a> {
                     value = match value {
                         Value::Unknown(w) => Value::unknown(format!("{w}[*]")),
                         Value::Null => Value::List(Vec::new()),
-                        Value::List(items) => Value::List(
-                            items.into_iter().map(|it| self.apply_ops(it, desc.clone(), sub, sc, computed)).collect(),
-                        ),
+                        Value::List(items) => {
+                            let base = desc.trim_end_matches("[*]").to_string();
+                            Value::List(
+                                items
+                                    .into_iter()
+                                    .enumerate()
+                                    .map(|(n, it)| self.apply_ops(it, format!("{base}[{n}]"), sub, sc, computed))
+                                    .collect(),
+                            )
+                        }
                         other => Value::List(vec![self.apply_ops(other, desc.clone(), sub, sc, computed)]),
                     };
                     i = j;
@@ -1993,7 +2190,7 @@ impl<'a> Ev<'a> {
                         return Value::unknown(format!("templatefile({p})"));
                     }
                 };
-                let bind = Bind { vals: BindVals::Many(vars), parent: None };
+                let bind = Bind { vals: BindVals::Many(vars), refs: None, parent: None };
                 let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
                 self.template(&tpl, &inner)
             }
@@ -2024,6 +2221,17 @@ fn json_spans(text: &str, at: &str, base: u32, file: &Arc<str>, spans: &mut Span
         }
         spans.entry(p).or_insert(LineRange { line: r.line + base, end_line: r.end_line + base });
     }
+}
+
+/// The `for_each` references that belong to one instance key (those
+/// addressing the same key), or all of them when none does.
+fn refs_for_key(refs: &Refs, key: &Value) -> Refs {
+    let suffix = key_suffix(key);
+    if suffix.is_empty() {
+        return refs.clone();
+    }
+    let own: Refs = refs.iter().filter(|r| r.ends_with(&suffix)).cloned().collect();
+    if own.is_empty() { refs.clone() } else { own }
 }
 
 fn map1(k: &str, v: Value) -> Value {

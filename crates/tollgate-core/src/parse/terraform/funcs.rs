@@ -37,11 +37,13 @@ fn tolerates_unknown(name: &str) -> bool {
 
 /// Calls a pure function. `None` when no such function is known.
 pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
-    if !tolerates_unknown(name) {
-        if let Some(u) = args.iter().find(|a| a.contains_unknown()) {
-            if is_known_function(name) {
-                return Some(Ok(unknown_of(name, u)));
-            }
+    if is_known_function(name) {
+        let top = !matches!(name, "coalesce" | "coalescelist" | "sensitive" | "nonsensitive");
+        if let Some(u) =
+            args.iter().find(|a| if top && tolerates_unknown(name) { a.is_unknown() } else { a.contains_unknown() })
+            && (top || !tolerates_unknown(name))
+        {
+            return Some(Ok(unknown_of(name, u)));
         }
     }
     let r = match name {
@@ -854,7 +856,7 @@ fn cidrsubnets(args: &[Value]) -> CallResult {
             return Err("not enough address space".into());
         }
         let size = 1u128.checked_shl(bits - len).unwrap_or(0);
-        if size > 0 && next % size != 0 {
+        if size > 0 && !next.is_multiple_of(size) {
             next = (next / size + 1) * size;
         }
         let n =

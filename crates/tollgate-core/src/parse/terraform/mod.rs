@@ -53,12 +53,14 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
             }
             for src in local_module_sources(f) {
                 let child = source::normalize(&d.dir.join(&src));
-                if let Some(&j) = index.get(&child) {
-                    if j != i {
-                        calls.get_mut(i).map(|c| c.insert(j));
-                        if let Some(c) = called.get_mut(j) {
-                            *c = true;
-                        }
+                if let Some(&j) = index.get(&child)
+                    && j != i
+                {
+                    if let Some(c) = calls.get_mut(i) {
+                        c.insert(j);
+                    }
+                    if let Some(c) = called.get_mut(j) {
+                        *c = true;
                     }
                 }
             }

@@ -137,7 +137,16 @@ fn replace_vars(s: &str, version: &str) -> String {
     if version == "2008-10-17" { s.to_string() } else { s.replace("&{", "${") }
 }
 
-fn string_list(v: Option<&Value>, version: &str, set: bool) -> Result<Vec<String>, String> {
+/// Replaces `&{` in the strings of a decoded list (after sorting, as the provider does).
+fn replace_in(v: Value, version: &str) -> Value {
+    match v {
+        Value::String(s) => Value::String(replace_vars(&s, version)),
+        Value::List(l) => Value::List(l.into_iter().map(|i| replace_in(i, version)).collect()),
+        other => other,
+    }
+}
+
+fn string_list(v: Option<&Value>, set: bool) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     match v {
         None | Some(Value::Null) => {}
@@ -146,10 +155,10 @@ fn string_list(v: Option<&Value>, version: &str, set: bool) -> Result<Vec<String
                 if matches!(i, Value::Null) {
                     continue;
                 }
-                out.push(replace_vars(&to_string(i)?, version));
+                out.push(to_string(i)?);
             }
         }
-        Some(other) => out.push(replace_vars(&to_string(other)?, version)),
+        Some(other) => out.push(to_string(other)?),
     }
     if set {
         out.sort();
@@ -187,9 +196,10 @@ fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
         ("resources", "Resource"),
         ("not_resources", "NotResource"),
     ] {
-        let l = string_list(m.get(attr), version, true)?;
+        let l = string_list(m.get(attr), true)?;
         if !l.is_empty() {
-            out.fields.push((key, decode_list(l)));
+            let decoded = decode_list(l);
+            out.fields.push((key, if attr.ends_with("actions") { decoded } else { replace_in(decoded, version) }));
         }
     }
     for (attr, key) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
@@ -197,8 +207,8 @@ fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
         for p in m.get(attr).and_then(Value::as_list).unwrap_or(&[]) {
             let pm = p.as_map().ok_or_else(|| "principals is not a block".to_string())?;
             let ty = field_str(pm, "type")?;
-            let ids = string_list(pm.get("identifiers"), version, true)?;
-            set.push((ty, decode_list(ids)));
+            let ids = string_list(pm.get("identifiers"), true)?;
+            set.push((ty, replace_in(decode_list(ids), version)));
         }
         if !set.is_empty() {
             out.fields.push((key, principal_json(set)));
@@ -207,8 +217,8 @@ fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
     let mut conds: Vec<(String, String, Value)> = Vec::new();
     for c in m.get("condition").and_then(Value::as_list).unwrap_or(&[]) {
         let cm = c.as_map().ok_or_else(|| "condition is not a block".to_string())?;
-        let values = string_list(cm.get("values"), version, false)?;
-        conds.push((field_str(cm, "test")?, field_str(cm, "variable")?, decode_list(values)));
+        let values = string_list(cm.get("values"), false)?;
+        conds.push((field_str(cm, "test")?, field_str(cm, "variable")?, replace_in(decode_list(values), version)));
     }
     if !conds.is_empty() {
         out.fields.push(("Condition", condition_json(conds)));
