@@ -72,3 +72,40 @@ fn config_dir_option_maps_back_to_blocks() {
     let admin = resource(&out, "aws_iam_policy.admin");
     assert!(admin.attributes.get("policy").and_then(|p| p.as_str()).is_some_and(|p| p.contains(r#""Action":"*""#)));
 }
+
+/// Downloaded modules are found through `.terraform/modules/modules.json`.
+#[test]
+fn registry_modules_via_manifest() {
+    let plan = json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"child_modules": [{
+            "address": "module.vpc",
+            "resources": [{
+                "address": "module.vpc.aws_security_group.this[0]", "mode": "managed",
+                "type": "aws_security_group", "name": "this", "index": 0,
+                "values": {"ingress": [{"cidr_blocks": ["0.0.0.0/0"], "from_port": 22, "to_port": 22, "protocol": "tcp"}]}
+            }]
+        }]}},
+        "configuration": {"root_module": {"module_calls": {"vpc": {"source": "terraform-aws-modules/vpc/aws", "module": {}}}}}
+    });
+    let files = std::collections::BTreeMap::from([
+        (PathBuf::from("env/plan.json"), serde_json::to_string_pretty(&plan).unwrap()),
+        (PathBuf::from("env/main.tf"), "terraform {}\n\nmodule \"vpc\" {\n  source = \"terraform-aws-modules/vpc/aws\"\n}\n".to_string()),
+        (
+            PathBuf::from("env/.terraform/modules/modules.json"),
+            r#"{"Modules":[{"Key":"","Source":"","Dir":"."},{"Key":"vpc","Source":"registry.terraform.io/terraform-aws-modules/vpc/aws","Version":"5.0.0","Dir":".terraform/modules/vpc"}]}"#.to_string(),
+        ),
+        (
+            PathBuf::from("env/.terraform/modules/vpc/sg.tf"),
+            "# security group\nresource \"aws_security_group\" \"this\" {\n  count = 1\n\n  ingress {\n    from_port = 22\n  }\n}\n".to_string(),
+        ),
+    ]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    let r = resource(&out, "module.vpc.aws_security_group.this[0]");
+    assert_eq!((&*r.loc.file, r.loc.line, r.loc.end_line), ("env/.terraform/modules/vpc/sg.tf", 2, 8));
+    let sites: Vec<(&str, &str, u32, u32)> =
+        r.loc.call_sites.iter().map(|c| (c.module.as_str(), &*c.file, c.line, c.end_line)).collect();
+    assert_eq!(sites, [("module.vpc", "env/main.tf", 3, 5)]);
+    let ingress = r.spans.get("ingress[0]").unwrap();
+    assert_eq!((ingress.line, ingress.end_line), (5, 7));
+}

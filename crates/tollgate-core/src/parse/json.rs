@@ -299,6 +299,22 @@ pub(crate) fn parse(text: &str, file: &Arc<str>) -> Result<Node, Diagnostic> {
     })
 }
 
+/// The number a JSON number literal denotes: an integer when it fits
+/// `i64`/`u64`, otherwise the correctly rounded `f64`; `None` when infinite.
+/// The literal's syntax is not checked.
+pub(crate) fn number_from_literal(literal: &str) -> Option<serde_json::Number> {
+    if !literal.contains(['.', 'e', 'E']) {
+        if let Ok(n) = literal.parse::<i64>() {
+            return Some(n.into());
+        }
+        if let Ok(n) = literal.parse::<u64>() {
+            return Some(n.into());
+        }
+    }
+    // Rust's float parsing is correctly rounded.
+    literal.parse::<f64>().ok().and_then(serde_json::Number::from_f64)
+}
+
 struct ParseError {
     offset: usize,
     code: &'static str,
@@ -496,7 +512,7 @@ impl Parser<'_> {
             self.digits();
         }
         let literal = self.text.get(start..self.pos).unwrap_or("0");
-        literal.parse::<serde_json::Number>().map_err(|_| ParseError {
+        number_from_literal(literal).ok_or_else(|| ParseError {
             offset: start,
             code: "parse",
             message: format!("number `{literal}` is out of range"),
@@ -662,6 +678,7 @@ mod tests {
             ("\"a\tb\"", "parse", 1, 3),
             ("[tru]", "parse", 1, 2),
             ("{\"a\": [1,\n", "parse", 2, 1),
+            ("[1e999]", "parse", 1, 2),
         ];
         for (text, code, line, column) in cases {
             let d = parse(text, &file()).unwrap_err();
@@ -694,6 +711,43 @@ mod tests {
         let text = format!("{{{}}}", (0..200_000).map(|i| format!("\"k{i}\": {i}")).collect::<Vec<_>>().join(","));
         let n = parse(&text, &file()).unwrap();
         assert_eq!(n.as_object().map(|o| o.entries().len()), Some(200_000));
+    }
+
+    fn arb_json() -> impl proptest::strategy::Strategy<Value = serde_json::Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            any::<f64>().prop_filter("finite", |f| f.is_finite()).prop_map(|f| serde_json::json!(f)),
+            ".*".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
+                proptest::collection::vec((".*", inner), 0..8)
+                    .prop_map(|entries| serde_json::Value::Object(entries.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn agrees_with_serde_json(v in arb_json()) {
+            for text in [serde_json::to_string(&v).unwrap(), serde_json::to_string_pretty(&v).unwrap()] {
+                let n = parse(&text, &file()).unwrap();
+                proptest::prop_assert_eq!(n.to_json(), v.clone());
+                proptest::prop_assert_eq!(n.range(), 0..text.len());
+            }
+        }
+
+        #[test]
+        fn never_panics(text in ".{0,64}", cut in 0usize..64) {
+            let _ = parse(&text, &file());
+            let doc = format!("{{\"a\": [1, {{\"b\": \"{}\"}}], \"c\": null}}", text.escape_default());
+            let cut = doc.char_indices().map(|(i, _)| i).nth(cut).unwrap_or(doc.len());
+            let _ = parse(&doc[..cut], &file());
+        }
     }
 
     #[test]

@@ -875,7 +875,7 @@ fn typed(ty: &str, is_list: bool, text: &str) -> Value {
         return Value::List(text.split(',').map(|s| Value::from(s.trim())).collect());
     }
     if ty == "Number"
-        && let Ok(n) = text.trim().parse::<serde_json::Number>()
+        && let Some(n) = crate::parse::json::number_from_literal(text.trim())
     {
         return Value::Number(n);
     }

@@ -373,8 +373,7 @@ fn scalar_kind(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> TreeKind {
         _ => {}
     }
     if is_json_number(text)
-        && let Ok(n) = text.parse::<serde_json::Number>()
-        && (n.is_i64() || n.is_u64() || n.as_f64().is_some_and(f64::is_finite))
+        && let Some(n) = crate::parse::json::number_from_literal(text)
     {
         return TreeKind::Number(n);
     }
