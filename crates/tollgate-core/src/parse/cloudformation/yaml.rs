@@ -20,6 +20,10 @@ pub(crate) const MAX_DEPTH: usize = 128;
 /// Maximum number of nodes that alias expansion may produce in one file.
 pub(crate) const MAX_ALIAS_NODES: usize = 100_000;
 
+/// Maximum number of nodes kept for anchors (each anchored subtree is
+/// copied once; nested anchors copy the same nodes again).
+pub(crate) const MAX_ANCHOR_NODES: usize = 1_000_000;
+
 /// A parsed YAML document and the warnings (duplicate keys) met on the way.
 #[derive(Debug)]
 pub(crate) struct Parsed {
@@ -110,7 +114,13 @@ fn repair_target(err: &Diagnostic, lines: &[String]) -> Option<usize> {
 /// `limit` for too deep nesting or too many alias expansions) with the line
 /// and column of the problem.
 pub(crate) fn parse(text: &str, file: &Arc<str>) -> Result<Parsed, Diagnostic> {
-    let mut b = Builder { file: file.clone(), stack: Vec::new(), anchors: BTreeMap::new(), budget: MAX_ALIAS_NODES };
+    let mut b = Builder {
+        file: file.clone(),
+        stack: Vec::new(),
+        anchors: BTreeMap::new(),
+        budget: MAX_ALIAS_NODES,
+        anchor_budget: MAX_ANCHOR_NODES,
+    };
     let mut warnings = Vec::new();
     let mut root = None;
     for event in Parser::new_from_str(text) {
@@ -171,6 +181,8 @@ struct Builder {
     anchors: BTreeMap<usize, (Tree, usize)>,
     /// Nodes that alias expansion may still produce.
     budget: usize,
+    /// Nodes that anchors may still keep.
+    anchor_budget: usize,
 }
 
 impl Builder {
@@ -202,7 +214,7 @@ impl Builder {
                 };
                 let kind = scalar_kind(&text, style, tag.as_ref());
                 let tree = apply_tag(Tree { kind, line, column, end_line }, tag.as_ref());
-                return self.finish(tree, anchor, warnings);
+                return self.finish(tree, anchor, &span.start, warnings);
             }
             Event::Alias(id) => {
                 let Some((tree, size)) = self.anchors.get(&id) else {
@@ -229,7 +241,7 @@ impl Builder {
                     return Ok(Step::Continue);
                 }
                 // An alias is not itself anchored.
-                return self.finish(tree, 0, warnings);
+                return self.finish(tree, 0, &span.start, warnings);
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) if self.in_key_position() => {
                 let _ = (anchor, tag);
@@ -276,7 +288,7 @@ impl Builder {
                 let (line, column) = position(&start);
                 let end_line = close_line.or(last).unwrap_or(line).max(line);
                 let tree = apply_tag(Tree { kind, line, column, end_line }, tag.as_ref());
-                return self.finish(tree, anchor, warnings);
+                return self.finish(tree, anchor, &start, warnings);
             }
         }
         Ok(Step::Continue)
@@ -295,9 +307,19 @@ impl Builder {
     }
 
     /// Places a completed node into its parent (or returns it as the root).
-    fn finish(&mut self, tree: Tree, anchor: usize, warnings: &mut Vec<Diagnostic>) -> Result<Step, Diagnostic> {
+    fn finish(
+        &mut self,
+        tree: Tree,
+        anchor: usize,
+        at: &Marker,
+        warnings: &mut Vec<Diagnostic>,
+    ) -> Result<Step, Diagnostic> {
         if anchor > 0 {
             let size = tree.size();
+            if size > self.anchor_budget {
+                return Err(self.err("limit", at, format!("YAML anchors hold more than {MAX_ANCHOR_NODES} nodes")));
+            }
+            self.anchor_budget -= size;
             self.anchors.insert(anchor, (tree.clone(), size));
         }
         match self.stack.last_mut() {
@@ -512,6 +534,19 @@ mod tests {
         }
         let d = parse(&text, &file()).unwrap_err();
         assert_eq!(d.code, "limit");
+    }
+
+    #[test]
+    fn nested_anchors_are_bounded() {
+        let big: String = format!("[{}]", vec!["x"; 20_000].join(", "));
+        let mut text = String::from("a: ");
+        for i in 0..100 {
+            text.push_str(&format!("&a{i} ["));
+        }
+        text.push_str(&big);
+        text.push_str(&"]".repeat(100));
+        text.push('\n');
+        assert_eq!(parse(&text, &file()).unwrap_err().code, "limit");
     }
 
     #[test]
