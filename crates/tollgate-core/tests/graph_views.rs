@@ -107,9 +107,9 @@ fn terraform_root_and_module() {
             {"id": "aws_iam_policy.admin#policy", "role": "identity", "principals": ["aws_iam_role.app"], "target": null,
              "unknown": false, "at": "main.tf:27-27", "statements": [
                 {"effect": "Allow", "actions": ["*"], "not_actions": [], "resources": ["*"], "principals": {}, "conditions": [],
-                 "at": "data.aws_iam_policy_document.admin main.tf:14-17"},
+                 "at": "aws_iam_policy.admin main.tf:14-17"},
                 {"effect": "Deny", "actions": ["s3:DeleteBucket"], "not_actions": [], "resources": ["*"], "principals": {},
-                 "conditions": [], "at": "data.aws_iam_policy_document.admin main.tf:18-22"}]},
+                 "conditions": [], "at": "aws_iam_policy.admin main.tf:18-22"}]},
             {"id": "aws_s3_bucket_policy.site#policy", "role": "resource", "principals": [], "target": "aws_s3_bucket.site",
              "unknown": false, "at": "main.tf:70-81", "statements": [
                 {"effect": "Allow", "actions": ["s3:GetObject"], "not_actions": [], "resources": ["arn:aws:s3:::site-bucket/*"],
@@ -119,7 +119,7 @@ fn terraform_root_and_module() {
                 {"effect": "Allow", "actions": ["sts:AssumeRoleWithWebIdentity"], "not_actions": [], "resources": [],
                  "principals": {"Federated": ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]},
                  "conditions": [{"operator": "StringLike", "key": "token.actions.githubusercontent.com:sub", "values": ["repo:org/*"]}],
-                 "at": "data.aws_iam_policy_document.trust main.tf:103-114"}]},
+                 "at": "aws_iam_role.ci main.tf:103-114"}]},
             {"id": "aws_iam_role.ci#inline_policy[0].policy", "role": "identity", "principals": ["aws_iam_role.ci"],
              "target": null, "unknown": false, "at": "main.tf:94-98", "statements": [
                 {"effect": "Allow", "actions": ["s3:PutObject", "iam:PassRole"], "not_actions": [], "resources": ["*"],

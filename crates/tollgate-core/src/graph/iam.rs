@@ -484,7 +484,9 @@ fn statement_loc(owner: &Resource, attr_path: &str, data_doc: Option<&Resource>,
     {
         let block = path::index("statement", i);
         if data.spans.contains_key(&block) {
-            return data.loc_of(&block);
+            // The lines of the statement block, named after the resource the
+            // document takes effect in (one data source may serve several).
+            return Location { address: owner.address.clone(), ..data.loc_of(&block) };
         }
     }
     owner.loc_of(&stmt_path)

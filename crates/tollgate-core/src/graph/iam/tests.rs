@@ -218,8 +218,8 @@ fn data_policy_document_gives_statement_locations() {
     assert_eq!(
         locs,
         vec![
-            ("data.aws_iam_policy_document.d", ("data.tf", 31, 35)),
-            ("data.aws_iam_policy_document.d", ("data.tf", 36, 44)),
+            ("aws_iam_role_policy.rp", ("data.tf", 31, 35)),
+            ("aws_iam_role_policy.rp", ("data.tf", 36, 44)),
         ]
     );
 }
