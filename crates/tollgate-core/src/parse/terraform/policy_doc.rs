@@ -74,8 +74,10 @@ pub(crate) fn render(address: &str, attrs: &BTreeMap<String, Value>) -> Rendered
         json: Value::unknown(format!("{address}.json")),
         minified_json: Value::unknown(format!("{address}.minified_json")),
     };
+    // The merge inputs must be known; unknown values inside statements are
+    // written as `{"$unknown": ...}` markers in place (as `jsonencode` does),
+    // and a statement whose shape is unknown makes the document unknown.
     let relevant = [
-        "statement",
         "source_policy_documents",
         "override_policy_documents",
         "source_json",
@@ -113,10 +115,8 @@ fn build(attrs: &BTreeMap<String, Value>) -> Result<Doc, String> {
         _ => String::new(),
     };
     let mut doc = Doc { version: version.clone(), id, statements: Vec::new() };
-    if let Some(Value::List(stmts)) = attrs.get("statement") {
-        for st in stmts {
-            doc.statements.push(config_statement(st, &version)?);
-        }
+    for st in blocks(attrs, "statement")? {
+        doc.statements.push(config_statement(st, &version)?);
     }
     merged.merge(doc);
     let mut overrides: Vec<&str> = Vec::new();
@@ -146,16 +146,21 @@ fn replace_in(v: Value, version: &str) -> Value {
     }
 }
 
-fn string_list(v: Option<&Value>, set: bool) -> Result<Vec<String>, String> {
+/// The strings of a string list argument, plus its unknown elements (a
+/// wholly unknown argument is one unknown element).
+fn string_list(v: Option<&Value>, set: bool) -> Result<(Vec<String>, Vec<Value>), String> {
     let mut out = Vec::new();
+    let mut unknowns = Vec::new();
     match v {
         None | Some(Value::Null) => {}
+        Some(u @ Value::Unknown(_)) => unknowns.push(u.clone()),
         Some(Value::List(items)) => {
             for i in items {
-                if matches!(i, Value::Null) {
-                    continue;
+                match i {
+                    Value::Null => {}
+                    Value::Unknown(_) => unknowns.push(i.clone()),
+                    other => out.push(to_string(other)?),
                 }
-                out.push(to_string(i)?);
             }
         }
         Some(other) => out.push(to_string(other)?),
@@ -164,16 +169,37 @@ fn string_list(v: Option<&Value>, set: bool) -> Result<Vec<String>, String> {
         out.sort();
         out.dedup();
     }
-    Ok(out)
+    Ok((out, unknowns))
 }
 
-/// `policyDecodeConfigStringList`: one element as a string, else reverse-sorted.
-fn decode_list(mut l: Vec<String>) -> Value {
-    if l.len() == 1 {
-        return Value::String(l.remove(0));
+/// `policyDecodeConfigStringList`: one element as a string, else
+/// reverse-sorted; unknown elements (whose sort position cannot be known)
+/// follow the known ones.
+fn decode_list((mut l, unknowns): (Vec<String>, Vec<Value>)) -> Value {
+    if l.len() + unknowns.len() == 1 {
+        return match l.pop() {
+            Some(s) => Value::String(s),
+            None => unknowns.into_iter().next().unwrap_or(Value::Null),
+        };
     }
     l.sort_by(|a, b| b.cmp(a));
-    Value::List(l.into_iter().map(Value::String).collect())
+    let mut out: Vec<Value> = l.into_iter().map(Value::String).collect();
+    out.extend(unknowns);
+    Value::List(out)
+}
+
+fn is_empty_list(l: &(Vec<String>, Vec<Value>)) -> bool {
+    l.0.is_empty() && l.1.is_empty()
+}
+
+/// The blocks of a nested block list; an unknown list is an error (the
+/// document's shape is unknown).
+fn blocks<'v>(m: &'v BTreeMap<String, Value>, k: &str) -> Result<&'v [Value], String> {
+    match m.get(k) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::List(l)) => Ok(l),
+        Some(_) => Err(format!("{k} is unknown")),
+    }
 }
 
 fn field_str(m: &BTreeMap<String, Value>, k: &str) -> Result<String, String> {
@@ -197,14 +223,14 @@ fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
         ("not_resources", "NotResource"),
     ] {
         let l = string_list(m.get(attr), true)?;
-        if !l.is_empty() {
+        if !is_empty_list(&l) {
             let decoded = decode_list(l);
             out.fields.push((key, if attr.ends_with("actions") { decoded } else { replace_in(decoded, version) }));
         }
     }
     for (attr, key) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
         let mut set: Vec<(String, Value)> = Vec::new();
-        for p in m.get(attr).and_then(Value::as_list).unwrap_or(&[]) {
+        for p in blocks(m, attr)? {
             let pm = p.as_map().ok_or_else(|| "principals is not a block".to_string())?;
             let ty = field_str(pm, "type")?;
             let ids = string_list(pm.get("identifiers"), true)?;
@@ -215,7 +241,7 @@ fn config_statement(st: &Value, version: &str) -> Result<Stmt, String> {
         }
     }
     let mut conds: Vec<(String, String, Value)> = Vec::new();
-    for c in m.get("condition").and_then(Value::as_list).unwrap_or(&[]) {
+    for c in blocks(m, "condition")? {
         let cm = c.as_map().ok_or_else(|| "condition is not a block".to_string())?;
         let values = string_list(cm.get("values"), false)?;
         conds.push((field_str(cm, "test")?, field_str(cm, "variable")?, replace_in(decode_list(values), version)));
@@ -479,12 +505,30 @@ mod tests {
     }
 
     #[test]
-    fn unknown_parts_make_it_unknown() {
+    fn unknown_values_are_marked_in_place() {
         let attrs = map(vec![(
             "statement",
-            Value::List(vec![map(vec![("resources", Value::unknown("aws_s3_bucket.b.arn"))])]),
+            Value::List(vec![map(vec![
+                ("actions", list(&["s3:PutObject", "s3:GetObject"])),
+                ("resources", Value::List(vec![Value::unknown("aws_s3_bucket.b.arn"), s("arn:aws:s3:::x")])),
+            ])]),
         )]);
+        let r = render("d", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(
+            r.minified_json,
+            s(
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:PutObject","s3:GetObject"],"Resource":["arn:aws:s3:::x",{"$unknown":"aws_s3_bucket.b.arn"}]}]}"#
+            )
+        );
+    }
+
+    #[test]
+    fn unknown_shape_makes_it_unknown() {
+        let attrs = map(vec![("statement", Value::unknown("dynamic statement"))]);
         let r = render("data.aws_iam_policy_document.x", attrs.as_map().unwrap_or(&BTreeMap::new()));
         assert_eq!(r.json, Value::unknown("data.aws_iam_policy_document.x.json"));
+        let attrs = map(vec![("source_policy_documents", Value::List(vec![Value::unknown("var.doc")]))]);
+        let r = render("data.aws_iam_policy_document.x", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(r.minified_json, Value::unknown("data.aws_iam_policy_document.x.minified_json"));
     }
 }
