@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hcl_edit::Span as _;
+use hcl_edit::expr::{Expression, ObjectKey};
 use hcl_edit::structure::{Body, Structure};
 
 use crate::diagnostic::Diagnostic;
@@ -590,6 +591,15 @@ fn body_spans(body: &Body, p: &mut String, index: &LineIndex, spans: &mut BTreeM
                 if let Some(r) = a.span() {
                     path::push_key(p, key);
                     spans.insert(p.clone(), line_range(index, r.start, r.end));
+                    // `policy = jsonencode({Statement = [...]})`: spans inside the
+                    // document, as if it were not encoded (`policy.Statement[0]`).
+                    if let Expression::FuncCall(call) = &a.value
+                        && call.name.namespace.is_empty()
+                        && call.name.name.as_str() == "jsonencode"
+                        && let Some(arg) = call.args.iter().next()
+                    {
+                        expr_spans(arg, p, index, spans, 0);
+                    }
                 }
             }
             Structure::Block(b) => {
@@ -618,6 +628,47 @@ fn body_spans(body: &Body, p: &mut String, index: &LineIndex, spans: &mut BTreeM
         path::push_key(p, ident);
         spans.insert(p.clone(), lines);
         p.truncate(base);
+    }
+}
+
+/// Spans of the keys and items of an object or array expression.
+fn expr_spans(
+    expr: &Expression,
+    p: &mut String,
+    index: &LineIndex,
+    spans: &mut BTreeMap<String, LineRange>,
+    depth: usize,
+) {
+    if depth > 32 {
+        return;
+    }
+    let base = p.len();
+    match expr {
+        Expression::Object(obj) => {
+            for (key, value) in obj.iter() {
+                let name = match key {
+                    ObjectKey::Ident(i) => i.as_str(),
+                    ObjectKey::Expression(Expression::String(s)) => s.as_str(),
+                    ObjectKey::Expression(_) => continue,
+                };
+                let (Some(k), Some(v)) = (key.span(), value.expr().span()) else { continue };
+                path::push_key(p, name);
+                spans.insert(p.clone(), line_range(index, k.start, v.end));
+                expr_spans(value.expr(), p, index, spans, depth + 1);
+                p.truncate(base);
+            }
+        }
+        Expression::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let Some(r) = item.span() else { continue };
+                path::push_index(p, i);
+                spans.insert(p.clone(), line_range(index, r.start, r.end));
+                expr_spans(item, p, index, spans, depth + 1);
+                p.truncate(base);
+            }
+        }
+        Expression::Parenthesis(inner) => expr_spans(inner.inner(), p, index, spans, depth + 1),
+        _ => {}
     }
 }
 
