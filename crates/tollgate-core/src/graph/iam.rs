@@ -509,7 +509,11 @@ fn link(
             })
             .filter_map(|r| r.resource.map(|r| r.address.clone()))
             .collect(),
-        Link::Attached => links.iter().filter(|(p, _)| *p == owner.address).map(|(_, q)| q.clone()).collect(),
+        Link::Attached => links
+            .range((owner.address.clone(), String::new())..)
+            .take_while(|(p, _)| *p == owner.address)
+            .map(|(_, q)| q.clone())
+            .collect(),
     };
     match spec.role {
         PolicyRole::Identity => {
