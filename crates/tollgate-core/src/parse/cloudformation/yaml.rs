@@ -374,7 +374,8 @@ fn is_core(tag: &Tag) -> bool {
 /// The value of a scalar. Tagged scalars (`!Ref X`, `!!str 1`) and quoted
 /// or block scalars are strings; plain scalars follow the YAML 1.2 core
 /// schema, conservatively: numbers that would not print back the same
-/// (`012`, `+1`, `1_000`, `0x1F`) stay strings, as do dates like `2012-10-17`.
+/// (`012`, `+1`, `1_000`, `0x1F`, `5.10`, `1e3`, integers beyond 64 bits)
+/// stay strings, as do dates like `2012-10-17`.
 fn scalar_kind(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> TreeKind {
     match tag {
         Some(t) if is_core(t) => match t.suffix.as_str() {
@@ -396,6 +397,7 @@ fn scalar_kind(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> TreeKind {
     }
     if is_json_number(text)
         && let Some(n) = crate::parse::json::number_from_literal(text)
+        && n.to_string() == text
     {
         return TreeKind::Number(n);
     }
@@ -488,12 +490,13 @@ mod tests {
     #[test]
     fn scalars_resolve_conservatively() {
         let v = value(
-            "a: 80\nb: '80'\nc: 012\nd: 2012-10-17\ne: true\nf: yes\ng: ~\nh: 1.5\ni: 0x1F\nj: !!str 5\nk: -3\nl: 1e3\n",
+            "a: 80\nb: '80'\nc: 012\nd: 2012-10-17\ne: true\nf: yes\ng: ~\nh: 1.5\ni: 0x1F\nj: !!str 5\nk: -3\nl: 1e3\nm: 5.10\nn: 123456789012345678901234\n",
         );
         assert_eq!(
             v,
             serde_json::json!({"a": 80, "b": "80", "c": "012", "d": "2012-10-17", "e": true, "f": "yes",
-                "g": null, "h": 1.5, "i": "0x1F", "j": "5", "k": -3, "l": 1000.0})
+                "g": null, "h": 1.5, "i": "0x1F", "j": "5", "k": -3, "l": "1e3", "m": "5.10",
+                "n": "123456789012345678901234"})
         );
     }
 
