@@ -217,10 +217,7 @@ fn data_policy_document_gives_statement_locations() {
     let locs: Vec<_> = p.statements.iter().map(|s| (s.loc.address.as_str(), at(&s.loc))).collect();
     assert_eq!(
         locs,
-        vec![
-            ("aws_iam_role_policy.rp", ("data.tf", 31, 35)),
-            ("aws_iam_role_policy.rp", ("data.tf", 36, 44)),
-        ]
+        vec![("aws_iam_role_policy.rp", ("data.tf", 31, 35)), ("aws_iam_role_policy.rp", ("data.tf", 36, 44)),]
     );
 }
 
@@ -521,4 +518,21 @@ fn raw_trust_policy_is_recognised() {
     let g = build(vec![trust, bucket], vec![]);
     let roles: Vec<(&str, PolicyRole)> = g.policies.iter().map(|p| (p.owner.as_str(), p.role)).collect();
     assert_eq!(roles, vec![("bucket.json", PolicyRole::Resource), ("trust.json", PolicyRole::Trust)]);
+}
+
+#[test]
+fn unknown_markers_in_document_text_are_unknowns() {
+    // What `jsonencode` writes for unknown values inside a document.
+    let text = r#"{"Statement":[{"Effect":"Allow","Principal":{"AWS":{"$unknown":"var.account"}},"Action":"s3:GetObject","Resource":{"$unknown":"aws_s3_bucket.b.arn"},"Condition":{"StringEquals":{"aws:SourceVpce":{"$unknown":"var.vpce"}}}}]}"#;
+    let b = res("aws_s3_bucket_policy.p", "aws_s3_bucket_policy", 1, 5, json!({"policy": text}));
+    let g = build(vec![b], vec![]);
+    let st = &g.policies[0].statements[0];
+    assert_eq!(st.resources, vec![Value::unknown("aws_s3_bucket.b.arn")]);
+    assert_eq!(st.principals, BTreeMap::from([("AWS".to_string(), vec![Value::unknown("var.account")])]));
+    assert_eq!(st.conditions[0].values, vec![Value::unknown("var.vpce")]);
+    // A two-key object is an ordinary map.
+    let text = r#"{"Statement":[{"Effect":"Allow","Action":{"$unknown":"x","y":1}}]}"#;
+    let p = res("aws_iam_policy.q", "aws_iam_policy", 7, 9, json!({"policy": text}));
+    let g = build(vec![p], vec![]);
+    assert_eq!(g.policies[0].statements[0].actions, vec![val(json!({"$unknown": "x", "y": 1}))]);
 }
