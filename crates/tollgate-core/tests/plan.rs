@@ -109,3 +109,25 @@ fn registry_modules_via_manifest() {
     let ingress = r.spans.get("ingress[0]").unwrap();
     assert_eq!((ingress.line, ingress.end_line), (5, 7));
 }
+
+/// `.tf.json` configuration gives locations too.
+#[test]
+fn json_configuration_gives_locations() {
+    let plan = json!({
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [{
+            "address": "aws_iam_policy.p", "mode": "managed", "type": "aws_iam_policy", "name": "p",
+            "values": {"policy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Action\":\"*\",\"Resource\":\"*\"}]}"}
+        }]}}
+    });
+    let tf_json = "{\n  \"resource\": {\n    \"aws_iam_policy\": {\n      \"p\": {\n        \"name\": \"p\",\n        \"policy\": \"${file(\\\"p.json\\\")}\"\n      }\n    }\n  }\n}\n";
+    let files = std::collections::BTreeMap::from([
+        (PathBuf::from("cfg/plan.json"), serde_json::to_string_pretty(&plan).unwrap()),
+        (PathBuf::from("cfg/main.tf.json"), tf_json.to_string()),
+    ]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    let r = resource(&out, "aws_iam_policy.p");
+    assert_eq!((&*r.loc.file, r.loc.line, r.loc.end_line), ("cfg/main.tf.json", 4, 7));
+    let policy = r.spans.get("policy").unwrap();
+    assert_eq!((policy.line, policy.end_line), (6, 6));
+}

@@ -8,9 +8,10 @@
 //! values, with every position that `after_unknown` marks as unknown set to
 //! `Value::Unknown("<address>.<path>")`. Addresses are the plan's own.
 //!
-//! Locations: when the configuration is available — the `.tf` files in the
-//! plan's directory, or in `ScanOptions::config_dir` — each resource points
-//! at the block that declares it (local child modules are found through
+//! Locations: when the configuration is available — the `.tf` and
+//! `.tf.json` files in the plan's directory, or in
+//! `ScanOptions::config_dir` — each resource points at the block that
+//! declares it (local child modules are found through
 //! `configuration.root_module.module_calls[*].source`, downloaded ones
 //! through `.terraform/modules/modules.json`), with the module call sites
 //! of its module instances and spans for the block's attributes and nested
@@ -484,16 +485,32 @@ impl<'a> Config<'a> {
         let mut blocks = ModuleBlocks::default();
         let mut any = false;
         for p in self.ctx.files.list_dir(dir) {
-            if !p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.ends_with(".tf")) {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let is_json = name.ends_with(".tf.json");
+            if !is_json && !name.ends_with(".tf") {
                 continue;
             }
             let Ok(text) = self.ctx.files.read_text(&p) else { continue };
             any = true;
             let display = source::display_path(&p);
+            let index = LineIndex::new(&text);
+            // A broken file is reported by the Terraform reader; here it only
+            // means that its blocks cannot be used as locations.
+            if is_json {
+                match json::parse(&text, &display) {
+                    Ok(doc) => index_json(&doc, &display, &index, &mut blocks),
+                    Err(d) => self.diagnostics.push(Diagnostic {
+                        level: crate::diagnostic::DiagnosticLevel::Info,
+                        message: format!("configuration not used for locations: {}", d.message),
+                        ..d
+                    }),
+                }
+                continue;
+            }
             match hcl_edit::parser::parse_body(&text) {
-                Ok(body) => index_body(&body, &display, &LineIndex::new(&text), &mut blocks),
+                Ok(body) => index_body(&body, &display, &index, &mut blocks),
                 Err(e) => self.diagnostics.push(
-                    Diagnostic::warning(display.clone(), "parse", format!("configuration not used for locations: {e}"))
+                    Diagnostic::info(display.clone(), "parse", format!("configuration not used for locations: {e}"))
                         .at(to_u32(e.location().line()), to_u32(e.location().column())),
                 ),
             }
@@ -566,6 +583,44 @@ fn index_body(body: &Body, file: &Arc<str>, index: &LineIndex, out: &mut ModuleB
                 out.calls.insert(name.to_string(), block);
             }
             _ => {}
+        }
+    }
+}
+
+/// Records `resource`, `data` and `module` blocks of a `.tf.json` file
+/// (`{"resource": {"TYPE": {"NAME": {...}}}}`; each level may also be a
+/// list of such objects).
+fn index_json(doc: &Node, file: &Arc<str>, index: &LineIndex, out: &mut ModuleBlocks) {
+    fn objects(n: &Node) -> Vec<&Node> {
+        if n.is_array() { n.items().filter(|i| i.is_object()).collect() } else { vec![n] }
+    }
+    let block = |body: &Node| {
+        let mut spans = BTreeMap::new();
+        for body in objects(body) {
+            for (key, value) in body.entries() {
+                if !matches!(key, "count" | "for_each" | "depends_on" | "provider" | "lifecycle") {
+                    value.record_spans(&path::key("", key), index, &mut spans);
+                }
+            }
+        }
+        Block { file: file.clone(), lines: body.line_range(index), spans }
+    };
+    for top in objects(doc) {
+        for (kind, mode) in [("resource", Mode::Managed), ("data", Mode::Data)] {
+            for types in top.get(kind).map(objects).unwrap_or_default() {
+                for (ty, names) in types.entries() {
+                    for names in objects(names) {
+                        for (name, body) in names.entries() {
+                            out.resources.insert((mode, ty.to_string(), name.to_string()), block(body));
+                        }
+                    }
+                }
+            }
+        }
+        for calls in top.get("module").map(objects).unwrap_or_default() {
+            for (name, body) in calls.entries() {
+                out.calls.insert(name.to_string(), block(body));
+            }
         }
     }
 }
