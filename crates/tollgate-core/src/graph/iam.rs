@@ -56,7 +56,7 @@ const TF_ROLE: Target<'static> = target(&["aws_iam_role"], &["name"]);
 const TF_USER: Target<'static> = target(&["aws_iam_user"], &["name"]);
 const TF_GROUP: Target<'static> = target(&["aws_iam_group"], &["name"]);
 const TF_POLICY: Target<'static> = target(&["aws_iam_policy"], &["arn"]);
-const TF_BUCKET: Target<'static> = target(&["aws_s3_bucket"], &["bucket"]);
+const TF_BUCKET: Target<'static> = target(&["aws_s3_bucket", "aws_s3_directory_bucket"], &["bucket"]);
 const CFN_ROLE: Target<'static> = target(&["AWS::IAM::Role"], &["RoleName"]);
 const CFN_USER: Target<'static> = target(&["AWS::IAM::User"], &["UserName"]);
 const CFN_GROUP: Target<'static> = target(&["AWS::IAM::Group"], &["GroupName"]);
@@ -125,12 +125,12 @@ fn doc_specs(resource_type: &str) -> &'static [DocSpec] {
         "aws_opensearch_domain_policy" => specs![doc(
             "access_policies",
             ResourcePolicy,
-            Link::Refs(&[("domain_name", target(&["aws_opensearch_domain"], &[]))]),
+            Link::Refs(&[("domain_name", target(&["aws_opensearch_domain"], &["domain_name"]))]),
         )],
         "aws_elasticsearch_domain_policy" => specs![doc(
             "access_policies",
             ResourcePolicy,
-            Link::Refs(&[("domain_name", target(&["aws_elasticsearch_domain"], &[]))]),
+            Link::Refs(&[("domain_name", target(&["aws_elasticsearch_domain"], &["domain_name"]))]),
         )],
         "aws_opensearch_domain" | "aws_elasticsearch_domain" => {
             specs![doc("access_policies", ResourcePolicy, Link::Owner)]

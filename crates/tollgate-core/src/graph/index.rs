@@ -9,7 +9,10 @@
 //! 2. an unknown value whose description mentions the address of a resource
 //!    that `owner` has an edge to, through this attribute;
 //! 3. (for top-level attributes only) the remaining edges of the attribute,
-//!    in order, for the unknown values that are still unresolved.
+//!    in order, for the unknown values that are still unresolved;
+//! 4. an unknown that names one input (a CloudFormation parameter, a
+//!    Terraform `var.`/`local.`) equal to the name attribute of exactly one
+//!    resource of the expected types in the same module.
 //!
 //! Anything else stays as it was written: no guess is made.
 
@@ -30,6 +33,8 @@ const NAME_ATTRS: &[&str] = &[
     "ManagedPolicyName",
     "QueueName",
     "TopicName",
+    "domain_name",
+    "DomainName",
 ];
 
 pub(crate) struct Index<'a> {
@@ -37,6 +42,9 @@ pub(crate) struct Index<'a> {
     edges_from: BTreeMap<&'a str, Vec<&'a Edge>>,
     /// (type, name attribute, name) -> first managed resource in graph order.
     by_name: BTreeMap<(&'a str, &'static str, &'a str), &'a Resource>,
+    /// (type, name attribute, unknown description) -> resources whose name
+    /// is that unknown (step 4).
+    by_unknown_name: BTreeMap<(&'a str, &'static str, &'a str), Vec<&'a Resource>>,
 }
 
 /// One element of a reference after resolution.
@@ -62,14 +70,21 @@ impl<'a> Index<'a> {
     pub(crate) fn new(resources: &'a [Resource], edges: &'a [Edge]) -> Self {
         let mut by_address = BTreeMap::new();
         let mut by_name = BTreeMap::new();
+        let mut by_unknown_name: BTreeMap<_, Vec<&Resource>> = BTreeMap::new();
         for r in resources {
             by_address.entry(r.address.as_str()).or_insert(r);
             if r.mode != Mode::Managed {
                 continue;
             }
             for attr in NAME_ATTRS {
-                if let Some(name) = r.attributes.get(attr).and_then(Value::as_str) {
-                    by_name.entry((r.resource_type.as_str(), *attr, name)).or_insert(r);
+                match r.attributes.get(attr) {
+                    Some(Value::String(name)) => {
+                        by_name.entry((r.resource_type.as_str(), *attr, name.as_str())).or_insert(r);
+                    }
+                    Some(Value::Unknown(what)) => {
+                        by_unknown_name.entry((r.resource_type.as_str(), *attr, what.as_str())).or_default().push(r);
+                    }
+                    _ => {}
                 }
             }
         }
@@ -77,7 +92,7 @@ impl<'a> Index<'a> {
         for e in edges {
             edges_from.entry(e.from.as_str()).or_default().push(e);
         }
-        Index { by_address, edges_from, by_name }
+        Index { by_address, edges_from, by_name, by_unknown_name }
     }
 
     pub(crate) fn get(&self, address: &str) -> Option<&'a Resource> {
@@ -159,14 +174,60 @@ impl<'a> Index<'a> {
         }
         if fill {
             let mut free = targets.iter().zip(used.iter()).filter(|(_, u)| !**u).map(|(t, _)| *t);
-            for i in pending {
-                match (free.next(), out.get_mut(i)) {
+            for i in &pending {
+                match (free.next(), out.get_mut(*i)) {
                     (Some(t), Some(slot)) => slot.resource = Some(t),
                     _ => break,
                 }
             }
         }
+        for i in pending {
+            if let Some(slot) = out.get_mut(i)
+                && slot.resource.is_none()
+                && let Value::Unknown(what) = &slot.value
+            {
+                slot.resource = self.same_unknown_name(owner, target, what);
+            }
+        }
         out
+    }
+}
+
+impl<'a> Index<'a> {
+    /// Step 4: the only resource whose name is the very same unknown input
+    /// as the reference: `Bucket: !Ref BucketParam` for a bucket with
+    /// `BucketName: !Ref BucketParam`, or `bucket = var.name` for a bucket
+    /// with `bucket = var.name` in the same module. Only for unknowns that
+    /// name one input (a template parameter or a module variable/local),
+    /// which has one value per unit or module instance.
+    fn same_unknown_name(&self, owner: &Resource, target: &Target<'_>, what: &str) -> Option<&'a Resource> {
+        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let one_input = if owner.resource_type.starts_with("AWS::") {
+            plain(what)
+        } else {
+            match what.split_once('.') {
+                Some(("var" | "local", name)) => plain(name),
+                _ => false,
+            }
+        };
+        if !one_input {
+            return None;
+        }
+        let module = module_prefix(owner);
+        let mut found = target
+            .name_attrs
+            .iter()
+            .flat_map(|a| target.types.iter().map(move |t| (*t, *a)))
+            .filter_map(|(t, a)| {
+                let attr = NAME_ATTRS.iter().find(|n| **n == a)?;
+                self.by_unknown_name.get(&(t, *attr, what))
+            })
+            .flatten()
+            .filter(|r| module_prefix(r) == module);
+        match (found.next(), found.next()) {
+            (Some(r), None) => Some(*r),
+            _ => None,
+        }
     }
 }
 
@@ -254,6 +315,35 @@ mod tests {
         assert!(mentions("x aws_iam_role.ab aws_iam_role.a", "aws_iam_role.a"));
         assert!(!mentions("RoleAB", "RoleA"));
         assert!(!mentions("anything", ""));
+    }
+
+    #[test]
+    fn same_unknown_input_names_the_same_resource() {
+        use super::test_support::res;
+        let policy = res("P", "AWS::S3::BucketPolicy", 1, 2, serde_json::json!({"Bucket": {"$unknown": "Name"}}));
+        let bucket = res("B", "AWS::S3::Bucket", 3, 4, serde_json::json!({"BucketName": {"$unknown": "Name"}}));
+        let generic = res("C", "AWS::S3::Bucket", 5, 6, serde_json::json!({"BucketName": {"$unknown": "Fn::Join"}}));
+        let tf_policy = res("aws_s3_bucket_policy.p", "aws_s3_bucket_policy", 7, 8, serde_json::json!({}));
+        let tf_a =
+            res("aws_s3_bucket.a", "aws_s3_bucket", 9, 10, serde_json::json!({"bucket": {"$unknown": "var.name"}}));
+        let tf_b =
+            res("aws_s3_bucket.b", "aws_s3_bucket", 11, 12, serde_json::json!({"bucket": {"$unknown": "var.other"}}));
+        let tf_c =
+            res("aws_s3_bucket.c", "aws_s3_bucket", 13, 14, serde_json::json!({"bucket": {"$unknown": "var.other"}}));
+        let resources = [policy, bucket, generic, tf_policy, tf_a, tf_b, tf_c];
+        let index = Index::new(&resources, &[]);
+        let cfn = Target { types: &["AWS::S3::Bucket"], name_attrs: &["BucketName"] };
+        let tf = Target { types: &["aws_s3_bucket"], name_attrs: &["bucket"] };
+        let got = |owner: usize, what: &str, target: &Target<'_>| {
+            index.resolve(&resources[owner], &Value::unknown(what), "bucket", target, true)[0]
+                .resource
+                .map(|r| r.address.clone())
+        };
+        assert_eq!(got(0, "Name", &cfn), Some("B".to_string()));
+        assert_eq!(got(0, "Fn::Join", &cfn), None, "not one input");
+        assert_eq!(got(3, "var.name", &tf), Some("aws_s3_bucket.a".to_string()));
+        assert_eq!(got(3, "var.other", &tf), None, "two buckets share it");
+        assert_eq!(got(3, "aws_s3_bucket.x.id", &tf), None);
     }
 
     #[test]
