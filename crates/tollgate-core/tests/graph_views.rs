@@ -292,3 +292,30 @@ fn raw_iam_documents() {
     );
     assert_eq!(to_json(&g.policies[1].statements[1].not_actions), json!(["iam:*"]));
 }
+
+/// Cost of the derivations alone on the shared corpus (not part of CI):
+/// `cargo test -p tollgate-core --release --test graph_views -- --ignored --nocapture`.
+#[test]
+#[ignore = "needs ../shared/corpus; prints timings"]
+fn derivation_cost_on_corpus() {
+    let corpus = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if !corpus.is_dir() {
+        return;
+    }
+    let start = std::time::Instant::now();
+    let out = tollgate_core::scan_paths(&[corpus], &ScanOptions::default()).unwrap();
+    let scan = start.elapsed();
+    let inputs: Vec<_> = out.units.iter().map(|u| (u.graph.resources.clone(), u.graph.edges.clone())).collect();
+    let resources: usize = inputs.iter().map(|(r, _)| r.len()).sum();
+    let start = std::time::Instant::now();
+    let mut derived = 0;
+    for (r, e) in inputs {
+        let g = Graph::build(r, e);
+        derived += g.policies.len() + g.attachments.len() + g.network_rules.len() + g.buckets.len();
+    }
+    let build = start.elapsed();
+    println!(
+        "units {} resources {resources} derived {derived}: scan {scan:?}, Graph::build of all units {build:?}",
+        out.units.len()
+    );
+}
