@@ -10,9 +10,8 @@
 //!    that `owner` has an edge to, through this attribute;
 //! 3. (for top-level attributes only) the remaining edges of the attribute,
 //!    in order, for the unknown values that are still unresolved;
-//! 4. an unknown that names one input (a CloudFormation parameter, a
-//!    Terraform `var.`/`local.`) equal to the name attribute of exactly one
-//!    resource of the expected types in the same module.
+//! 4. (CloudFormation) a `Ref` equal to the name attribute of exactly one
+//!    resource of the expected types (`BucketName: !Ref Param`).
 //!
 //! Anything else stays as it was written: no guess is made.
 
@@ -194,23 +193,16 @@ impl<'a> Index<'a> {
 }
 
 impl<'a> Index<'a> {
-    /// Step 4: the only resource whose name is the very same unknown input
-    /// as the reference: `Bucket: !Ref BucketParam` for a bucket with
-    /// `BucketName: !Ref BucketParam`, or `bucket = var.name` for a bucket
-    /// with `bucket = var.name` in the same module. Only for unknowns that
-    /// name one input (a template parameter or a module variable/local),
-    /// which has one value per unit or module instance.
+    /// Step 4 (CloudFormation): the only resource whose name is the very
+    /// same `Ref` as the reference: `Bucket: !Ref BucketParam` for a bucket
+    /// with `BucketName: !Ref BucketParam`. A `Ref` (to a parameter or a
+    /// resource) is the only unknown whose description is a bare logical
+    /// name, and it has one value per template. Terraform's descriptions
+    /// name the unknown input *inside* a value (`"${var.env}-a"` is
+    /// described as `var.env`), so they do not identify a value.
     fn same_unknown_name(&self, owner: &Resource, target: &Target<'_>, what: &str) -> Option<&'a Resource> {
-        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        let one_input = if owner.resource_type.starts_with("AWS::") {
-            plain(what)
-        } else {
-            match what.split_once('.') {
-                Some(("var" | "local", name)) => plain(name),
-                _ => false,
-            }
-        };
-        if !one_input {
+        let logical_name = !what.is_empty() && what.chars().all(|c| c.is_ascii_alphanumeric());
+        if !owner.resource_type.starts_with("AWS::") || !logical_name {
             return None;
         }
         let module = module_prefix(owner);
@@ -341,9 +333,9 @@ mod tests {
         };
         assert_eq!(got(0, "Name", &cfn), Some("B".to_string()));
         assert_eq!(got(0, "Fn::Join", &cfn), None, "not one input");
-        assert_eq!(got(3, "var.name", &tf), Some("aws_s3_bucket.a".to_string()));
-        assert_eq!(got(3, "var.other", &tf), None, "two buckets share it");
-        assert_eq!(got(3, "aws_s3_bucket.x.id", &tf), None);
+        // `"${var.name}-x"` is also described as `var.name`: not a value identity.
+        assert_eq!(got(3, "var.name", &tf), None);
+        assert_eq!(got(3, "var.other", &tf), None);
     }
 
     #[test]
