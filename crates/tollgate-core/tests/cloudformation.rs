@@ -59,6 +59,12 @@ fn long_form_yaml() {
 }
 
 #[test]
+fn foreach_loops_expand() {
+    let out = scan("foreach.yaml", &ScanOptions::default());
+    insta::assert_json_snapshot!("cfn_foreach", view(&out));
+}
+
+#[test]
 fn duplicate_keys_are_warnings() {
     let out = scan("duplicate-keys.yaml", &ScanOptions::default());
     insta::assert_json_snapshot!("cfn_duplicate_keys", view(&out));

@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use super::foreach;
 use super::tree::{Tree, TreeEntry, TreeKind};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{Edge, LineRange, Location, Mode, Resource, SourceKind, path};
@@ -51,18 +52,23 @@ pub(crate) fn evaluate(
     overrides: &BTreeMap<String, String>,
     diagnostics: Vec<Diagnostic>,
 ) -> UnitOutput {
-    let mut ev = Evaluator::new(file, root, overrides);
+    let mut early = Vec::new();
+    let resources = root.get("Resources");
+    let declared = resources.and_then(Tree::as_map).unwrap_or(&[]);
+    let expanded = foreach::has_loops(declared).then(|| {
+        let mut pre = Evaluator::new(file, root, overrides, &[]);
+        foreach::expand(declared, &mut |t| pre.collection(t), file, &mut early)
+    });
+    let entries = expanded.as_deref().unwrap_or(declared);
+    let mut ev = Evaluator::new(file, root, overrides, entries);
     ev.diagnostics.extend(diagnostics);
+    ev.diagnostics.extend(early);
     let mut out = UnitOutput::default();
-    if let Some(resources) = root.get("Resources") {
-        match resources.as_map() {
-            Some(entries) => {
-                for entry in entries {
-                    ev.resource(entry, &mut out);
-                }
-            }
-            None => ev.warn(resources, "`Resources` is not a map"),
-        }
+    if let Some(r) = resources.filter(|r| r.as_map().is_none()) {
+        ev.warn(r, "`Resources` is not a map");
+    }
+    for entry in entries {
+        ev.resource(entry, &mut out);
     }
     ev.diagnostics.sort();
     ev.diagnostics.dedup();
@@ -95,7 +101,13 @@ struct Evaluator<'t> {
 }
 
 impl<'t> Evaluator<'t> {
-    fn new(file: &Arc<str>, root: &'t Tree, overrides: &'t BTreeMap<String, String>) -> Self {
+    /// An evaluator for a template whose resources are `resources`.
+    fn new(
+        file: &Arc<str>,
+        root: &'t Tree,
+        overrides: &'t BTreeMap<String, String>,
+        resources: &'t [TreeEntry],
+    ) -> Self {
         let mut ev = Evaluator {
             file: file.clone(),
             overrides,
@@ -119,9 +131,7 @@ impl<'t> Evaluator<'t> {
         if let Some(entries) = root.get("Conditions").and_then(Tree::as_map) {
             ev.condition_defs = entries.iter().map(|e| (e.key.as_str(), &e.value)).collect();
         }
-        if let Some(entries) = root.get("Resources").and_then(Tree::as_map) {
-            ev.resources = entries.iter().map(|e| e.key.as_str()).collect();
-        }
+        ev.resources = resources.iter().map(|e| e.key.as_str()).collect();
         // Evaluate every condition once, so cycles are reported even when unused.
         let names: Vec<&str> = ev.condition_defs.keys().copied().collect();
         for name in names {
@@ -130,6 +140,14 @@ impl<'t> Evaluator<'t> {
             }
         }
         ev
+    }
+
+    /// The values of a `Fn::ForEach` collection, when known.
+    fn collection(&mut self, node: &Tree) -> Option<Vec<String>> {
+        match self.arg(node)? {
+            Value::List(items) => items.iter().map(scalar_text).collect(),
+            _ => None,
+        }
     }
 
     fn warn(&mut self, at: &Tree, message: impl Into<String>) {
@@ -190,7 +208,7 @@ impl<'t> Evaluator<'t> {
     }
 
     /// A condition expression (`Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or`, `Condition`).
-    fn condition(&mut self, node: &'t Tree) -> Option<bool> {
+    fn condition(&mut self, node: &Tree) -> Option<bool> {
         if let TreeKind::Bool(b) = node.kind {
             return Some(b);
         }
@@ -198,7 +216,7 @@ impl<'t> Evaluator<'t> {
             self.warn(node, "a condition must be `Fn::Equals`, `Fn::Not`, `Fn::And`, `Fn::Or` or `Condition`");
             return None;
         };
-        let args: &'t [Tree] = match &e.value.kind {
+        let args: &[Tree] = match &e.value.kind {
             TreeKind::List(items) => items,
             _ => std::slice::from_ref(&e.value),
         };
@@ -248,7 +266,7 @@ impl<'t> Evaluator<'t> {
     }
 
     /// The value of `Fn::If`'s condition name.
-    fn if_condition(&mut self, node: &'t Tree, name: &'t Tree) -> Option<bool> {
+    fn if_condition(&mut self, node: &Tree, name: &Tree) -> Option<bool> {
         match &name.kind {
             TreeKind::String(n) => self.condition_named(n, name),
             // Not valid CloudFormation, but seen in real templates: an inline
@@ -263,19 +281,8 @@ impl<'t> Evaluator<'t> {
 
     // ----- resources --------------------------------------------------------
 
-    fn resource(&mut self, entry: &'t TreeEntry, out: &mut UnitOutput) {
+    fn resource(&mut self, entry: &TreeEntry, out: &mut UnitOutput) {
         let id = entry.key.as_str();
-        if id.starts_with("Fn::ForEach::") {
-            self.diagnostics.push(
-                Diagnostic::info(
-                    self.file.clone(),
-                    "eval",
-                    format!("`{id}` (AWS::LanguageExtensions) is not expanded"),
-                )
-                .at(entry.line, entry.column),
-            );
-            return;
-        }
         let def = &entry.value;
         let Some(ty) = def.get("Type").and_then(Tree::as_str) else {
             self.warn(def, format!("resource `{id}` has no `Type`"));
@@ -349,7 +356,7 @@ impl<'t> Evaluator<'t> {
 
     /// Evaluates a node at attribute path `p`, recording spans. `None` is
     /// `AWS::NoValue`: the key or item is removed.
-    fn eval(&mut self, node: &'t Tree, p: &mut String) -> Option<Value> {
+    fn eval(&mut self, node: &Tree, p: &mut String) -> Option<Value> {
         if self.record && !p.is_empty() {
             self.spans.insert(p.clone(), node.lines());
         }
@@ -380,7 +387,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn map_entry(&mut self, e: &'t TreeEntry, p: &mut String, map: &mut BTreeMap<String, Value>) {
+    fn map_entry(&mut self, e: &TreeEntry, p: &mut String, map: &mut BTreeMap<String, Value>) {
         let base = p.len();
         path::push_key(p, &e.key);
         match self.eval(&e.value, p) {
@@ -397,7 +404,7 @@ impl<'t> Evaluator<'t> {
 
     /// Appends a list item (or, for `Fn::If` on an unknown condition, both
     /// branches) to `out`.
-    fn item(&mut self, item: &'t Tree, p: &mut String, out: &mut Vec<Value>) {
+    fn item(&mut self, item: &Tree, p: &mut String, out: &mut Vec<Value>) {
         if let Some((name, a, b)) = as_if(item)
             && self.if_condition(item, name).is_none()
         {
@@ -432,16 +439,16 @@ impl<'t> Evaluator<'t> {
     }
 
     /// A function argument: evaluated without recording spans.
-    fn arg(&mut self, node: &'t Tree) -> Option<Value> {
+    fn arg(&mut self, node: &Tree) -> Option<Value> {
         let record = std::mem::replace(&mut self.record, false);
         let v = self.eval(node, &mut String::new());
         self.record = record;
         v
     }
 
-    fn intrinsic(&mut self, e: &'t TreeEntry, node: &'t Tree, p: &mut String) -> Option<Value> {
+    fn intrinsic(&mut self, e: &TreeEntry, node: &Tree, p: &mut String) -> Option<Value> {
         let arg = &e.value;
-        let args: &'t [Tree] = arg.as_list().unwrap_or(&[]);
+        let args: &[Tree] = arg.as_list().unwrap_or(&[]);
         let name = e.key.as_str();
         match name {
             "Ref" => match arg.as_str() {
@@ -499,7 +506,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn reference(&mut self, target: &str, node: &'t Tree) -> Option<Value> {
+    fn reference(&mut self, target: &str, node: &Tree) -> Option<Value> {
         if let Some(v) = self.params.get(target) {
             return Some(v.clone());
         }
@@ -534,7 +541,7 @@ impl<'t> Evaluator<'t> {
         Some(Value::unknown(target))
     }
 
-    fn get_att(&mut self, arg: &'t Tree, node: &'t Tree) -> Value {
+    fn get_att(&mut self, arg: &Tree, node: &Tree) -> Value {
         let (res, attr) = match &arg.kind {
             TreeKind::String(s) => match s.split_once('.') {
                 Some((r, a)) => (r.to_string(), Some(a.to_string())),
@@ -560,7 +567,7 @@ impl<'t> Evaluator<'t> {
         self.resource_attribute(&res, &attr, node)
     }
 
-    fn resource_attribute(&mut self, res: &str, attr: &str, node: &'t Tree) -> Value {
+    fn resource_attribute(&mut self, res: &str, attr: &str, node: &Tree) -> Value {
         if self.resources.contains(res) {
             self.refs.insert((res.to_string(), self.attribute.clone()));
         } else {
@@ -569,7 +576,7 @@ impl<'t> Evaluator<'t> {
         Value::unknown(format!("{res}.{attr}"))
     }
 
-    fn fn_if(&mut self, node: &'t Tree, args: &'t [Tree], p: &mut String) -> Option<Value> {
+    fn fn_if(&mut self, node: &Tree, args: &[Tree], p: &mut String) -> Option<Value> {
         let [name, a, b] = args else {
             self.warn(node, "`Fn::If` takes a condition name and two values");
             return Some(Value::unknown("Fn::If"));
@@ -625,7 +632,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn sub(&mut self, arg: &'t Tree, node: &'t Tree) -> Value {
+    fn sub(&mut self, arg: &Tree, node: &Tree) -> Value {
         let (template, vars) = match &arg.kind {
             TreeKind::String(s) => (s.as_str(), None),
             TreeKind::List(items) => match items.as_slice() {
@@ -678,7 +685,7 @@ impl<'t> Evaluator<'t> {
         out.finish()
     }
 
-    fn join(&mut self, args: &'t [Tree], node: &'t Tree) -> Value {
+    fn join(&mut self, args: &[Tree], node: &Tree) -> Value {
         let [delim, list] = args else {
             self.warn(node, "`Fn::Join` takes a delimiter and a list");
             return Value::unknown("Fn::Join");
@@ -710,7 +717,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn select(&mut self, args: &'t [Tree], node: &'t Tree) -> Value {
+    fn select(&mut self, args: &[Tree], node: &Tree) -> Value {
         let [index, list] = args else {
             self.warn(node, "`Fn::Select` takes an index and a list");
             return Value::unknown("Fn::Select");
@@ -737,7 +744,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn split(&mut self, args: &'t [Tree], node: &'t Tree) -> Value {
+    fn split(&mut self, args: &[Tree], node: &Tree) -> Value {
         let [delim, source] = args else {
             self.warn(node, "`Fn::Split` takes a delimiter and a string");
             return Value::unknown("Fn::Split");
@@ -755,7 +762,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn find_in_map(&mut self, args: &'t [Tree], node: &'t Tree) -> Value {
+    fn find_in_map(&mut self, args: &[Tree], node: &Tree) -> Value {
         let (keys, default) = match args {
             [m, a, b] => ([m, a, b], None),
             [m, a, b, d] => ([m, a, b], d.get("DefaultValue")),
@@ -795,7 +802,7 @@ impl<'t> Evaluator<'t> {
         }
     }
 
-    fn cidr(&mut self, args: &'t [Tree], node: &'t Tree) -> Value {
+    fn cidr(&mut self, args: &[Tree], node: &Tree) -> Value {
         let [block, count, bits] = args else {
             self.warn(node, "`Fn::Cidr` takes an address block, a count and a number of bits");
             return Value::unknown("Fn::Cidr");

@@ -6,7 +6,8 @@
 //! functions and emits one resource per entry of `Resources`: address =
 //! logical ID, type = `AWS::…`, attributes = the evaluated `Properties`,
 //! spans for every path under `Properties`, and edges for `Ref`, `Fn::GetAtt`,
-//! `Fn::Sub` references and `DependsOn`.
+//! `Fn::Sub` references and `DependsOn`. `Fn::ForEach` loops in `Resources`
+//! are expanded first (see [`foreach`]).
 
 use crate::diagnostic::Diagnostic;
 use crate::parse::UnitOutput;
@@ -16,6 +17,7 @@ use crate::source::SourceFile;
 use crate::span::LineIndex;
 
 mod eval;
+mod foreach;
 mod tree;
 mod yaml;
 

@@ -1,0 +1,160 @@
+//! `Fn::ForEach` (the `AWS::LanguageExtensions` transform) in `Resources`:
+//!
+//! ```yaml
+//! Fn::ForEach::Topics:
+//!   - Name                       # identifier
+//!   - [Success, Failure]         # collection (a list, or a Ref to a list parameter)
+//!   - Topic${Name}:              # output key(s); `&{Name}` drops non-alphanumerics
+//!       Type: AWS::SNS::Topic
+//!       Properties:
+//!         TopicName: !Ref Name   # `Ref` to the identifier
+//!         DisplayName: !Sub "${Name} topic"
+//! ```
+//!
+//! Each loop is expanded before evaluation into one resource per value and
+//! output key: the identifier is replaced in output keys, in `Ref`, in the
+//! template strings of `Fn::Sub`, and in the names of `Ref`/`Fn::GetAtt`.
+//! Loops nest. A loop whose collection is unknown is not expanded (an
+//! `info` diagnostic says so).
+
+use std::sync::Arc;
+
+use super::tree::{Tree, TreeEntry, TreeKind};
+use crate::diagnostic::Diagnostic;
+
+/// Most resources that loops may produce in one template.
+pub(crate) const MAX_EXPANDED: usize = 10_000;
+
+/// Deepest nesting of loops.
+const MAX_NESTING: usize = 8;
+
+/// True when `Resources` has a loop at its top.
+pub(crate) fn has_loops(entries: &[TreeEntry]) -> bool {
+    entries.iter().any(|e| e.key.starts_with("Fn::ForEach::"))
+}
+
+/// The resource entries with every loop expanded. `collection` evaluates a
+/// loop's collection to its values (`None` when unknown).
+pub(crate) fn expand(
+    entries: &[TreeEntry],
+    collection: &mut dyn FnMut(&Tree) -> Option<Vec<String>>,
+    file: &Arc<str>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<TreeEntry> {
+    let mut out = Vec::new();
+    expand_into(entries, collection, file, diagnostics, &mut out, 0);
+    out
+}
+
+fn expand_into(
+    entries: &[TreeEntry],
+    collection: &mut dyn FnMut(&Tree) -> Option<Vec<String>>,
+    file: &Arc<str>,
+    diagnostics: &mut Vec<Diagnostic>,
+    out: &mut Vec<TreeEntry>,
+    depth: usize,
+) {
+    for e in entries {
+        if !e.key.starts_with("Fn::ForEach::") {
+            if out.len() < MAX_EXPANDED {
+                out.push(e.clone());
+            }
+            continue;
+        }
+        let info = |message: String| Diagnostic::info(file.clone(), "eval", message).at(e.line, e.column);
+        if depth >= MAX_NESTING {
+            diagnostics.push(info(format!("`{}` nests loops deeper than {MAX_NESTING}: not expanded", e.key)));
+            continue;
+        }
+        let Some([id, coll, body]) = e.value.as_list().and_then(|l| <&[Tree; 3]>::try_from(l).ok()) else {
+            diagnostics.push(info(format!("`{}` takes an identifier, a collection and an output map", e.key)));
+            continue;
+        };
+        let (Some(id), Some(body)) = (id.as_str(), body.as_map()) else {
+            diagnostics.push(info(format!("`{}` takes an identifier, a collection and an output map", e.key)));
+            continue;
+        };
+        let Some(values) = collection(coll) else {
+            diagnostics.push(info(format!("`{}`: the collection is not known, so the loop is not expanded", e.key)));
+            continue;
+        };
+        for value in values {
+            let entries: Vec<TreeEntry> = body
+                .iter()
+                .map(|b| entry(b, key_subst(&b.key, id, &value), substitute(&b.value, id, &value)))
+                .collect();
+            expand_into(&entries, collection, file, diagnostics, out, depth + 1);
+            if out.len() >= MAX_EXPANDED {
+                diagnostics.push(
+                    Diagnostic::warning(
+                        file.clone(),
+                        "limit",
+                        format!("loops produce more than {MAX_EXPANDED} resources"),
+                    )
+                    .at(e.line, e.column),
+                );
+                return;
+            }
+        }
+    }
+}
+
+/// `${Id}` -> value, `&{Id}` -> value without non-alphanumerics.
+fn key_subst(key: &str, id: &str, value: &str) -> String {
+    let plain: String = value.chars().filter(char::is_ascii_alphanumeric).collect();
+    key.replace(&format!("${{{id}}}"), value).replace(&format!("&{{{id}}}"), &plain)
+}
+
+fn substitute(tree: &Tree, id: &str, value: &str) -> Tree {
+    let kind = match &tree.kind {
+        TreeKind::List(items) => TreeKind::List(items.iter().map(|t| substitute(t, id, value)).collect()),
+        TreeKind::Map(entries) => {
+            if let Some(e) = tree.single_entry() {
+                match (e.key.as_str(), &e.value.kind) {
+                    ("Ref", TreeKind::String(s)) if s == id => {
+                        return with_kind(tree, TreeKind::String(value.to_string()));
+                    }
+                    ("Ref" | "Fn::GetAtt" | "Fn::Sub", TreeKind::String(s)) => {
+                        return one_entry(tree, e, TreeKind::String(key_subst(s, id, value)));
+                    }
+                    ("Fn::Sub", TreeKind::List(items)) => {
+                        let items = items
+                            .iter()
+                            .enumerate()
+                            .map(|(i, t)| match (&t.kind, i) {
+                                (TreeKind::String(s), 0) => with_kind(t, TreeKind::String(key_subst(s, id, value))),
+                                _ => substitute(t, id, value),
+                            })
+                            .collect();
+                        return one_entry(tree, e, TreeKind::List(items));
+                    }
+                    _ => {}
+                }
+            }
+            TreeKind::Map(
+                entries
+                    .iter()
+                    .map(|e| entry(e, key_subst(&e.key, id, value), substitute(&e.value, id, value)))
+                    .collect(),
+            )
+        }
+        other => other.clone(),
+    };
+    with_kind(tree, kind)
+}
+
+/// A node at the position of `tree` with other content.
+fn with_kind(tree: &Tree, kind: TreeKind) -> Tree {
+    Tree { kind, line: tree.line, column: tree.column, end_line: tree.end_line }
+}
+
+/// An entry at the position of `e` with another key and value.
+fn entry(e: &TreeEntry, key: String, value: Tree) -> TreeEntry {
+    TreeEntry { key, line: e.line, column: e.column, value }
+}
+
+/// `tree`, a one-entry map `e`, with the entry's value replaced.
+fn one_entry(tree: &Tree, e: &TreeEntry, kind: TreeKind) -> Tree {
+    let value = with_kind(&e.value, kind);
+    with_kind(tree, TreeKind::Map(vec![entry(e, e.key.clone(), value)]))
+}
