@@ -319,3 +319,27 @@ fn derivation_cost_on_corpus() {
         out.units.len()
     );
 }
+
+#[test]
+fn terraform_plan() {
+    let g = scan(&[("plan.json", include_str!("graph_e2e/plan.json"))]);
+    let summary: Vec<Json> = g
+        .policies
+        .iter()
+        .map(|p| {
+            json!([p.id, to_json(&p.role), p.principals, at(&p.statements[0].loc), to_json(&p.statements[0].actions)])
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            json!(["aws_iam_role_policy.p#policy", "identity", ["aws_iam_role.app"], "plan.json:27-27", ["*"]]),
+            json!(["aws_iam_role.app#assume_role_policy", "trust", [], "plan.json:35-35", ["sts:AssumeRole"]]),
+        ]
+    );
+    assert_eq!(
+        network_rules(&g),
+        json!([{"dir": "ingress", "proto": "tcp", "ports": [22, 22], "v4": ["0.0.0.0/0"], "v6": [], "groups": [],
+                "sg": "aws_security_group.x", "owner": "aws_security_group.x", "at": "plan.json:15-15", "via": []}])
+    );
+}
