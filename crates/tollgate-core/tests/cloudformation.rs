@@ -204,6 +204,22 @@ fn hostile_input_gives_diagnostics() {
     assert_eq!(out.stats.files_failed, 6);
 }
 
+/// Loops over a huge collection stop at the expansion limit.
+#[test]
+fn foreach_expansion_is_bounded() {
+    let body: String = (0..200).map(|i| format!("            P{i}: {i}\n")).collect();
+    let template = format!(
+        "Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Many:\n    - N\n    - !Split [',', '{}']\n    - R${{N}}:\n        Type: AWS::SNS::Topic\n        Properties:\n          Tags:\n{body}",
+        (0..5_000).map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+    );
+    let files = std::collections::BTreeMap::from([(PathBuf::from("many.yaml"), template)]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).unwrap();
+    let limits: Vec<_> = out.diagnostics.iter().filter(|d| d.code == "limit").collect();
+    assert_eq!(limits.len(), 1, "{:?}", out.diagnostics);
+    let n = out.units[0].graph.resources.len();
+    assert!(n > 1000 && n < 10_000, "{n}");
+}
+
 /// Deeply nested intrinsic functions evaluate without exhausting the stack.
 #[test]
 fn deeply_nested_intrinsics_evaluate() {

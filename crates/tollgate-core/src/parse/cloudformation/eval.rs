@@ -35,9 +35,18 @@ use crate::span::Span;
 use crate::value::Value;
 
 /// True for a template: `AWSTemplateFormatVersion` at the top, or a
-/// `Resources` map with at least one entry whose `Type` is `AWS::…`.
+/// `Resources` map with at least one entry whose `Type` is `AWS::…`, or a
+/// `Resources` map beside an `AWS::…` `Transform` (as loops need).
 pub(crate) fn is_template(root: &Tree) -> bool {
     if root.get("AWSTemplateFormatVersion").is_some() {
+        return true;
+    }
+    let aws_transform = root.get("Transform").is_some_and(|t| match &t.kind {
+        TreeKind::String(s) => s.starts_with("AWS::"),
+        TreeKind::List(items) => items.iter().any(|i| i.as_str().is_some_and(|s| s.starts_with("AWS::"))),
+        _ => false,
+    });
+    if aws_transform && root.get("Resources").and_then(Tree::as_map).is_some() {
         return true;
     }
     root.get("Resources").and_then(Tree::as_map).is_some_and(|entries| {

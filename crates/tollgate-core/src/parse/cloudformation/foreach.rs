@@ -25,6 +25,9 @@ use crate::diagnostic::Diagnostic;
 /// Most resources that loops may produce in one template.
 pub(crate) const MAX_EXPANDED: usize = 10_000;
 
+/// Most template nodes that loops may copy in one template.
+pub(crate) const MAX_EXPANDED_NODES: usize = 1_000_000;
+
 /// Deepest nesting of loops.
 const MAX_NESTING: usize = 8;
 
@@ -42,7 +45,8 @@ pub(crate) fn expand(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<TreeEntry> {
     let mut out = Vec::new();
-    expand_into(entries, collection, file, diagnostics, &mut out, 0);
+    let mut budget = MAX_EXPANDED_NODES;
+    expand_into(entries, collection, file, diagnostics, &mut out, &mut budget, 0);
     out
 }
 
@@ -52,6 +56,7 @@ fn expand_into(
     file: &Arc<str>,
     diagnostics: &mut Vec<Diagnostic>,
     out: &mut Vec<TreeEntry>,
+    budget: &mut usize,
     depth: usize,
 ) {
     for e in entries {
@@ -78,23 +83,25 @@ fn expand_into(
             diagnostics.push(info(format!("`{}`: the collection is not known, so the loop is not expanded", e.key)));
             continue;
         };
+        let size: usize = body.iter().map(|b| b.value.size()).sum();
         for value in values {
-            let entries: Vec<TreeEntry> = body
-                .iter()
-                .map(|b| entry(b, key_subst(&b.key, id, &value), substitute(&b.value, id, &value)))
-                .collect();
-            expand_into(&entries, collection, file, diagnostics, out, depth + 1);
-            if out.len() >= MAX_EXPANDED {
+            if size > *budget || out.len() >= MAX_EXPANDED {
                 diagnostics.push(
                     Diagnostic::warning(
                         file.clone(),
                         "limit",
-                        format!("loops produce more than {MAX_EXPANDED} resources"),
+                        format!("loops expand beyond {MAX_EXPANDED} resources or {MAX_EXPANDED_NODES} nodes"),
                     )
                     .at(e.line, e.column),
                 );
                 return;
             }
+            *budget -= size;
+            let entries: Vec<TreeEntry> = body
+                .iter()
+                .map(|b| entry(b, key_subst(&b.key, id, &value), substitute(&b.value, id, &value)))
+                .collect();
+            expand_into(&entries, collection, file, diagnostics, out, budget, depth + 1);
         }
     }
 }

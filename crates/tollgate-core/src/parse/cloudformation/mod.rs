@@ -28,6 +28,11 @@ pub(crate) fn is_template_json(node: &Node) -> bool {
     if node.get("AWSTemplateFormatVersion").is_some() {
         return true;
     }
+    let aws = |n: &Node| n.as_str().is_some_and(|s| s.starts_with("AWS::"));
+    let aws_transform = node.get("Transform").is_some_and(|t| aws(t) || t.items().any(aws));
+    if aws_transform && node.get("Resources").is_some_and(Node::is_object) {
+        return true;
+    }
     node.get("Resources").is_some_and(|r| {
         r.entries().any(|(_, res)| res.get("Type").and_then(Node::as_str).is_some_and(|t| t.starts_with("AWS::")))
     })
