@@ -410,6 +410,12 @@ impl Catalog {
         })
     }
 
+    /// Number of actions of a service, by prefix (case-insensitive).
+    pub fn service_len(&self, prefix: &str) -> Option<usize> {
+        let s = self.services.get(self.service_index(&prefix.to_ascii_lowercase())?)?;
+        Some((s.end - s.start) as usize)
+    }
+
     /// An action by its full name (`s3:GetObject`), case-insensitively.
     pub fn action(&self, name: &str) -> Option<ActionRef<'_>> {
         let lower = name.to_ascii_lowercase();

@@ -50,6 +50,8 @@ fn service_star_covers_exactly_the_service() {
     assert!(c.actions_in(&s3.actions).all(|a| a.service() == "s3"));
     // Other s3-like prefixes are different services.
     assert!(!s3.actions.contains(c.action("s3express:CreateSession").expect("s3express").id()));
+    assert_eq!(c.service_len("S3"), Some(180));
+    assert_eq!(c.service_len("s4"), None);
     assert_eq!(Some(s3.actions), c.service_actions("S3"));
     assert_eq!(
         c.expand("s3*:*").actions.len(),

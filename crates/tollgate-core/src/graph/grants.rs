@@ -9,7 +9,7 @@
 //! summarized the same way ([`AwsManagedPolicy`]). The schema is described
 //! in `docs/graph-schema.md` ("Grants").
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 use tollgate_catalog::{AccessLevel, ActionSet, Catalog, PatternStatus, Risk};
@@ -20,16 +20,22 @@ use crate::value::Value;
 
 /// Longest list of names in a summary; the matching `*_count` field holds
 /// the full number.
-pub const LIST_CAP: usize = 20;
+pub const LIST_CAP: usize = 10;
 
 /// Number of example actions shown per wildcard pattern.
-pub const SAMPLE_CAP: usize = 10;
+pub const SAMPLE_CAP: usize = 8;
 
 /// What one `Allow` statement grants (after the same policy's unconditional
 /// `Deny` statements on every resource).
+///
+/// To keep the rule input small, `false` flags, zero counts and empty name
+/// lists are left out of the JSON; in Rego an absent field is undefined,
+/// so `s.grants.all_actions` and `some a in s.grants.escalation` read as
+/// expected.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Grants {
     /// Every action in the catalog is granted.
+    #[serde(skip_serializing_if = "is_false")]
     pub all_actions: bool,
     /// Number of catalog actions granted.
     pub count: usize,
@@ -39,31 +45,45 @@ pub struct Grants {
     /// Number of services with at least one granted action.
     pub services_count: usize,
     /// Services whose every action is granted (at most [`LIST_CAP`], sorted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub services_full: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub services_full_count: usize,
     /// Write and Permissions-management actions granted that accept a
     /// resource narrower than `*` (at most [`LIST_CAP`] names, in catalog order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub constrainable_write: Vec<String>,
+    #[serde(skip_serializing_if = "is_zero")]
     pub constrainable_write_count: usize,
     /// Granted actions the catalog tags privilege-escalation (all of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub escalation: Vec<String>,
     /// Granted actions the catalog tags credentials-exposure (all of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub credentials_exposure: Vec<String>,
     /// Granted actions the catalog tags data-exfiltration (all of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub data_exfiltration: Vec<String>,
     /// Each string of `Action` (or `NotAction`, with `not: true`), in order.
+    /// Left empty for AWS-managed documents ([`AwsManagedPolicy`]).
     pub patterns: Vec<PatternGrant>,
-    /// Patterns that match no catalog action (likely invalid).
+    /// Patterns that match no catalog action (likely invalid); left empty
+    /// for AWS-managed documents.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown_patterns: Vec<UnknownPattern>,
     /// Actions the statement would grant that an unconditional `Deny` on
     /// every resource in the same policy removes.
+    #[serde(skip_serializing_if = "is_zero")]
     pub denied: usize,
     /// An action value is unknown before apply: the summary is a lower
     /// bound (`Action`) or an upper bound (`NotAction`).
+    #[serde(skip_serializing_if = "is_false")]
     pub indeterminate: bool,
     /// `Resource` contains `"*"`, or the statement uses `NotResource`.
+    #[serde(skip_serializing_if = "is_false")]
     pub any_resource: bool,
     /// The statement has a `Condition`.
+    #[serde(skip_serializing_if = "is_false")]
     pub conditional: bool,
 }
 
@@ -73,7 +93,9 @@ pub struct PatternGrant {
     /// The pattern as written.
     pub pattern: String,
     /// From `NotAction`: these actions are excluded, not granted.
+    #[serde(skip_serializing_if = "is_false")]
     pub not: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub wildcard: bool,
     /// Number of catalog actions it matches.
     pub count: usize,
@@ -81,9 +103,11 @@ pub struct PatternGrant {
     /// Services it touches (at most [`LIST_CAP`]) and whether it covers one whole.
     pub services: Vec<String>,
     pub services_count: usize,
+    #[serde(skip_serializing_if = "is_false")]
     pub service_full: bool,
     /// Write and Permissions-management actions it matches that accept a
     /// resource narrower than `*`.
+    #[serde(skip_serializing_if = "is_zero")]
     pub constrainable_write: usize,
     /// The first matched actions (canonical names, at most [`SAMPLE_CAP`]).
     pub sample: Vec<String>,
@@ -93,6 +117,7 @@ pub struct PatternGrant {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UnknownPattern {
     pub pattern: String,
+    #[serde(skip_serializing_if = "is_false")]
     pub not: bool,
     /// `unknown_service`, `unknown_action` or `invalid`.
     pub reason: PatternStatus,
@@ -121,18 +146,43 @@ pub struct AwsManagedPolicy {
     pub loc: Location,
 }
 
+/// Per-pattern results, shared by all statements annotated in one pass
+/// (the same patterns recur across a configuration).
+#[derive(Default)]
+struct PatternCache {
+    map: HashMap<(String, bool), Result<PatternGrant, PatternStatus>>,
+}
+
+/// How much per-pattern detail to record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Detail {
+    /// `patterns` and `unknown_patterns` filled (policies written in the configuration).
+    Patterns,
+    /// Statement-level summary only (AWS-managed documents).
+    Summary,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
 /// Annotates every `Allow` statement of every policy.
 pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) {
+    let mut cache = PatternCache::default();
     for p in policies {
-        annotate_statements(&mut p.statements, catalog);
+        annotate_statements(&mut p.statements, catalog, &mut cache, Detail::Patterns);
     }
 }
 
 /// Annotates the `Allow` statements of one document, after its `Deny`s.
-fn annotate_statements(statements: &mut [Statement], catalog: &Catalog) {
+fn annotate_statements(statements: &mut [Statement], catalog: &Catalog, cache: &mut PatternCache, detail: Detail) {
     let denied = unconditional_denies(statements, catalog);
     for s in statements.iter_mut() {
-        s.grants = if is_effect(&s.effect, "Allow") { Some(grants(s, catalog, &denied)) } else { None };
+        s.grants = if is_effect(&s.effect, "Allow") { Some(grants(s, catalog, &denied, cache, detail)) } else { None };
     }
 }
 
@@ -198,7 +248,48 @@ fn risky(set: &ActionSet, catalog: &Catalog, risk: Risk) -> Vec<String> {
     names(&r, catalog, usize::MAX)
 }
 
-fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet) -> Grants {
+/// What one pattern expands to, or why it matches nothing.
+fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, PatternStatus> {
+    let wildcard = p.contains(['*', '?']);
+    if !wildcard {
+        // A literal names at most one action: no set work needed.
+        if let Some(a) = catalog.action(p.trim()) {
+            let level = a.access_level();
+            let write = matches!(level, AccessLevel::Write | AccessLevel::PermissionsManagement);
+            return Ok(PatternGrant {
+                pattern: p.to_owned(),
+                not,
+                wildcard,
+                count: 1,
+                access_levels: BTreeMap::from([(level.as_str(), 1)]),
+                services: vec![a.service().to_owned()],
+                services_count: 1,
+                service_full: catalog.service_len(a.service()) == Some(1),
+                constrainable_write: usize::from(write && a.resource_constrainable()),
+                sample: vec![a.full_name()],
+            });
+        }
+    }
+    let e = catalog.expand(p);
+    if e.status != PatternStatus::Matched {
+        return Err(e.status);
+    }
+    let coverage: Vec<_> = catalog.service_coverage(&e.actions).collect();
+    Ok(PatternGrant {
+        pattern: p.to_owned(),
+        not,
+        wildcard,
+        count: e.actions.len(),
+        access_levels: levels(&e.actions, catalog),
+        services: coverage.iter().take(LIST_CAP).map(|c| c.prefix.to_owned()).collect(),
+        services_count: coverage.len(),
+        service_full: coverage.iter().any(|c| c.is_full()),
+        constrainable_write: constrainable_write(&e.actions, catalog).len(),
+        sample: names(&e.actions, catalog, SAMPLE_CAP),
+    })
+}
+
+fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet, cache: &mut PatternCache, detail: Detail) -> Grants {
     let (mut set, not) = expand(s, catalog);
     let before = set.len();
     set.subtract(denied);
@@ -206,26 +297,12 @@ fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet) -> Grants {
 
     let mut patterns = Vec::new();
     let mut unknown_patterns = Vec::new();
-    for v in written {
-        let Some(p) = v.as_str() else { continue };
-        let e = catalog.expand(p);
-        if e.status != PatternStatus::Matched {
-            unknown_patterns.push(UnknownPattern { pattern: p.to_owned(), not, reason: e.status });
-            continue;
+    for p in written.iter().filter_map(Value::as_str).filter(|_| detail == Detail::Patterns) {
+        let entry = cache.map.entry((p.to_owned(), not)).or_insert_with(|| pattern_grant(p, not, catalog));
+        match entry {
+            Ok(g) => patterns.push(g.clone()),
+            Err(reason) => unknown_patterns.push(UnknownPattern { pattern: p.to_owned(), not, reason: *reason }),
         }
-        let coverage: Vec<_> = catalog.service_coverage(&e.actions).collect();
-        patterns.push(PatternGrant {
-            pattern: p.to_owned(),
-            not,
-            wildcard: p.contains(['*', '?']),
-            count: e.actions.len(),
-            access_levels: levels(&e.actions, catalog),
-            services: coverage.iter().take(LIST_CAP).map(|c| c.prefix.to_owned()).collect(),
-            services_count: coverage.len(),
-            service_full: coverage.iter().any(|c| c.is_full()),
-            constrainable_write: constrainable_write(&e.actions, catalog).len(),
-            sample: names(&e.actions, catalog, SAMPLE_CAP),
-        });
     }
 
     let mut full = Vec::new();
@@ -306,7 +383,7 @@ pub(crate) fn aws_managed_policies(attachments: &[Attachment], catalog: &Catalog
             if let Some(doc) = found.and_then(|m| m.document().ok()) {
                 let doc = Value::from_json(&doc);
                 let (_, mut st) = normalize::statements(&doc, |_| acc.loc.clone());
-                annotate_statements(&mut st, catalog);
+                annotate_statements(&mut st, catalog, &mut PatternCache::default(), Detail::Summary);
                 statements = st;
             }
             let mut principals = acc.principal_values;
