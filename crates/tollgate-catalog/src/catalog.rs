@@ -581,10 +581,10 @@ impl Catalog {
     fn expand_whole(&self, lower: &str, mut set: ActionSet) -> Expansion {
         let mut buf = String::new();
         let mut any_service = false;
+        // A pattern without `:` can only match names whose service prefix
+        // is consistent with its leading literal part.
+        let lead = lower.split(['*', '?']).next().unwrap_or("");
         for s in &self.services {
-            // A pattern without `:` can only match names whose service prefix
-            // is consistent with its leading literal part.
-            let lead = lower.split(['*', '?']).next().unwrap_or("");
             if !(s.prefix.starts_with(lead) || lead.starts_with(&*s.prefix)) {
                 continue;
             }
@@ -769,7 +769,7 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         }
     }
 
-    managed.sort_by_key(|a| a.name().to_ascii_lowercase());
+    managed.sort_by_cached_key(|a| a.name().to_ascii_lowercase());
     let mut managed_index = BTreeMap::new();
     let mut seen_names = HashSet::new();
     for (i, m) in managed.iter().enumerate() {
