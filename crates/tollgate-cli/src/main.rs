@@ -1,3 +1,5 @@
-//! The `tollgate` and `cargo tollgate` commands.
+//! `tollgate`: least-privilege checks for infrastructure code.
 
-fn main() {}
+fn main() {
+    std::process::exit(tollgate_cli::main_with_stdio());
+}

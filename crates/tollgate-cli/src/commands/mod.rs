@@ -1,0 +1,166 @@
+//! One module per subcommand: a clap struct with the raw flags, a typed
+//! config checked and converted from it (`TryFrom`), and `execute`.
+//! Flags shared by several commands live here.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+use tollgate_core::ScanOptions;
+use tollgate_policy::{Engine, EngineBuilder, Severity};
+
+use crate::error::CliError;
+
+pub(crate) mod check;
+pub(crate) mod eval;
+pub(crate) mod explain;
+pub(crate) mod graph;
+pub(crate) mod rules;
+
+/// Which rules to load.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct PolicyArgs {
+    /// Also load the `.rego` rules under DIR (repeatable; searched recursively).
+    #[arg(long = "policy", value_name = "DIR")]
+    pub(crate) policy_dirs: Vec<PathBuf>,
+    /// Do not load the bundled rules (only `--policy` rules run).
+    #[arg(long)]
+    pub(crate) no_bundled: bool,
+}
+
+impl PolicyArgs {
+    pub(crate) fn builder(&self) -> EngineBuilder {
+        let mut builder = Engine::builder();
+        if self.no_bundled {
+            builder = builder.without_bundled();
+        }
+        for dir in &self.policy_dirs {
+            builder = builder.policy_dir(dir);
+        }
+        builder
+    }
+}
+
+/// How input is read and evaluated.
+#[derive(Debug, Clone, Args)]
+pub(crate) struct ScanArgs {
+    /// Terraform variables file applied to every root module (repeatable).
+    #[arg(long = "var-file", value_name = "FILE")]
+    pub(crate) var_files: Vec<PathBuf>,
+    /// CloudFormation parameter override KEY=VALUE (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub(crate) params: Vec<String>,
+    /// CloudFormation parameters file (repeatable; applied before --param).
+    #[arg(long = "param-file", value_name = "FILE")]
+    pub(crate) param_files: Vec<PathBuf>,
+    /// Let file(), templatefile() and modules read outside the scanned paths.
+    #[arg(long)]
+    pub(crate) allow_outside_root: bool,
+    /// Terraform configuration directory for plan files.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) config_dir: Option<PathBuf>,
+}
+
+impl TryFrom<&ScanArgs> for ScanOptions {
+    type Error = CliError;
+
+    fn try_from(args: &ScanArgs) -> Result<Self, CliError> {
+        Ok(ScanOptions {
+            var_files: args.var_files.clone(),
+            params: parse_params(&args.params)?,
+            param_files: args.param_files.clone(),
+            allow_outside_root: args.allow_outside_root,
+            config_dir: args.config_dir.clone(),
+            ..ScanOptions::default()
+        })
+    }
+}
+
+fn parse_params(raw: &[String]) -> Result<BTreeMap<String, String>, CliError> {
+    let mut params = BTreeMap::new();
+    for arg in raw {
+        match arg.split_once('=') {
+            Some((key, value)) if !key.trim().is_empty() => {
+                params.insert(key.trim().to_string(), value.to_string());
+            }
+            _ => return Err(CliError::Usage(format!("invalid --param `{arg}`: expected KEY=VALUE"))),
+        }
+    }
+    Ok(params)
+}
+
+/// A severity as written on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum SeverityArg {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl From<SeverityArg> for Severity {
+    fn from(s: SeverityArg) -> Self {
+        match s {
+            SeverityArg::Info => Severity::Info,
+            SeverityArg::Low => Severity::Low,
+            SeverityArg::Medium => Severity::Medium,
+            SeverityArg::High => Severity::High,
+            SeverityArg::Critical => Severity::Critical,
+        }
+    }
+}
+
+/// Where a command's report goes: standard output, or `--output FILE`.
+pub(crate) enum Destination {
+    Stdout,
+    File(PathBuf),
+}
+
+impl Destination {
+    pub(crate) fn new(output: Option<&PathBuf>) -> Self {
+        match output {
+            Some(path) if path.as_os_str() != "-" => Destination::File(path.clone()),
+            _ => Destination::Stdout,
+        }
+    }
+
+    /// Runs `write` against the destination; a file is created first and
+    /// flushed after.
+    pub(crate) fn write_with(
+        &self,
+        stdout: &mut dyn Write,
+        write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<(), CliError> {
+        match self {
+            Destination::Stdout => write(stdout).map_err(CliError::Io),
+            Destination::File(path) => {
+                let wrap = |source| CliError::Output { path: path.clone(), source };
+                let mut file = BufWriter::new(File::create(path).map_err(wrap)?);
+                write(&mut file).map_err(wrap)?;
+                file.flush().map_err(wrap)
+            }
+        }
+    }
+
+    pub(crate) fn is_stdout(&self) -> bool {
+        matches!(self, Destination::Stdout)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_need_a_key_and_an_equals_sign() {
+        let ok = parse_params(&["Env=prod".into(), "Cidr=10.0.0.0/8=x".into(), "Empty=".into()]).unwrap();
+        assert_eq!(ok.get("Env").map(String::as_str), Some("prod"));
+        assert_eq!(ok.get("Cidr").map(String::as_str), Some("10.0.0.0/8=x"));
+        assert_eq!(ok.get("Empty").map(String::as_str), Some(""));
+        assert!(matches!(parse_params(&["novalue".into()]), Err(CliError::Usage(_))));
+        assert!(matches!(parse_params(&["=x".into()]), Err(CliError::Usage(_))));
+    }
+}
