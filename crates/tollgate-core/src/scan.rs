@@ -400,6 +400,7 @@ fn run(
                     dir: dir.clone(),
                     files: Vec::new(),
                     var_files: Vec::new(),
+                    parsed: Default::default(),
                 });
                 if class == FileClass::Terraform {
                     entry.files.push(file);

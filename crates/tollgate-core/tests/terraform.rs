@@ -203,3 +203,27 @@ fn deep_reference_chains_are_bounded() {
     assert!(out.diagnostics.iter().any(|d| d.code == "limit"), "{:?}", out.diagnostics);
     assert_eq!(out.stats.resources, 1);
 }
+
+/// Values that double at every step stop at the size limit instead of
+/// exhausting memory.
+#[test]
+fn doubling_values_are_bounded() {
+    let dir = std::env::temp_dir().join(format!("tollgate-tf-double-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut text = String::from("locals {\n  s0 = \"xxxxxxxxxxxxxxxx\"\n  l0 = [\"x\"]\n");
+    for i in 1..64 {
+        text.push_str(&format!(
+            "  s{i} = \"${{local.s{p}}}${{local.s{p}}}\"\n  l{i} = concat(local.l{p}, local.l{p})\n",
+            p = i - 1
+        ));
+    }
+    text.push_str(
+        "}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = local.s63\n  tags = { n = length(local.l63) }\n}\n",
+    );
+    std::fs::write(dir.join("main.tf"), text).expect("write");
+    let out = scan_paths(std::slice::from_ref(&dir), &ScanOptions::default()).expect("scan");
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(out.diagnostics.iter().any(|d| d.code == "limit"), "{:?}", out.diagnostics);
+    let b = &out.units[0].graph.resources[0];
+    assert!(b.attributes.get("bucket").is_some_and(tollgate_core::Value::is_unknown));
+}

@@ -37,6 +37,12 @@ use crate::value::Value;
 const MAX_DEPTH: usize = 256;
 /// Maximum depth of nested module calls.
 const MAX_MODULE_DEPTH: usize = 32;
+/// Maximum expressions evaluated for one unit (against expansion bombs).
+const MAX_STEPS: usize = 10_000_000;
+/// Maximum size of one value: string bytes count 1, every list or map
+/// element [`NODE_COST`] (so at most 2 million elements or 16 MiB of text).
+const MAX_VALUE_SIZE: usize = 16 * 1024 * 1024;
+const NODE_COST: usize = 8;
 /// Maximum instances of one resource or module block.
 const MAX_INSTANCES: usize = 4096;
 
@@ -182,6 +188,9 @@ struct Ev<'a> {
     diags: Vec<Diagnostic>,
     depth: usize,
     depth_reported: bool,
+    /// Expressions evaluated so far in this unit (bounded by [`MAX_STEPS`]).
+    steps: usize,
+    budget_reported: bool,
     collectors: Vec<Refs>,
     try_depth: usize,
     errors: usize,
@@ -202,6 +211,8 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         diags: Vec::new(),
         depth: 0,
         depth_reported: false,
+        steps: 0,
+        budget_reported: false,
         collectors: vec![Refs::new()],
         try_depth: 0,
         errors: 0,
@@ -363,7 +374,12 @@ impl<'a> Ev<'a> {
         }
         let scanned = self.all.iter().find(|d| source::normalize(&d.dir) == dir);
         let cfg = match scanned {
-            Some(d) => ModuleConfig::parse(&dir, &d.files),
+            Some(d) => {
+                let cfg = d.config();
+                self.diags.extend(cfg.diagnostics.iter().cloned());
+                self.configs.insert(dir, Some(cfg.clone()));
+                return Some(cfg);
+            }
             None => {
                 let mut files = Vec::new();
                 for p in self.ctx.files.list_dir(&dir) {
@@ -1297,10 +1313,44 @@ impl<'a> Ev<'a> {
             self.errors += 1;
             return Value::unknown("nesting limit");
         }
+        self.steps += 1;
+        if self.steps > MAX_STEPS {
+            self.over_budget(sc, e.span(), format!("more than {MAX_STEPS} expressions evaluated in this module tree"));
+            return Value::unknown("evaluation limit");
+        }
         self.depth += 1;
         let v = self.eval_inner(e, sc);
         self.depth -= 1;
+        if matches!(
+            e,
+            Expression::Array(_)
+                | Expression::Object(_)
+                | Expression::FuncCall(_)
+                | Expression::StringTemplate(_)
+                | Expression::HeredocTemplate(_)
+                | Expression::ForExpr(_)
+        ) && too_big(&v)
+        {
+            self.over_budget(sc, e.span(), format!("a value larger than {MAX_VALUE_SIZE} units"));
+            return Value::unknown("size limit");
+        }
         v
+    }
+
+    /// Reports (once per unit) that an evaluation limit was hit.
+    fn over_budget(&mut self, sc: &Scope<'_>, at: Option<Range<usize>>, what: String) {
+        self.errors += 1;
+        if !self.budget_reported {
+            self.budget_reported = true;
+            self.diag(
+                sc.inst,
+                sc.file,
+                at,
+                DiagnosticLevel::Warning,
+                "limit",
+                format!("evaluation stopped at {what}; the rest is unknown"),
+            );
+        }
     }
 
     fn eval_inner(&mut self, e: &Expression, sc: &Scope<'_>) -> Value {
@@ -2232,6 +2282,33 @@ fn refs_for_key(refs: &Refs, key: &Value) -> Refs {
     }
     let own: Refs = refs.iter().filter(|r| r.ends_with(&suffix)).cloned().collect();
     if own.is_empty() { refs.clone() } else { own }
+}
+
+/// True when a value exceeds [`MAX_VALUE_SIZE`] (counted with early exit).
+fn too_big(v: &Value) -> bool {
+    fn walk(v: &Value, budget: &mut usize) -> bool {
+        let cost = match v {
+            Value::String(s) | Value::Unknown(s) => s.len() + NODE_COST,
+            _ => NODE_COST,
+        };
+        if cost > *budget {
+            return true;
+        }
+        *budget -= cost;
+        match v {
+            Value::List(l) => l.iter().any(|i| walk(i, budget)),
+            Value::Map(m) => m.iter().any(|(k, i)| {
+                if k.len() > *budget {
+                    return true;
+                }
+                *budget -= k.len();
+                walk(i, budget)
+            }),
+            _ => false,
+        }
+    }
+    let mut budget = MAX_VALUE_SIZE;
+    walk(v, &mut budget)
 }
 
 fn map1(k: &str, v: Value) -> Value {

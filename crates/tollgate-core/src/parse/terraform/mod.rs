@@ -35,6 +35,16 @@ pub(crate) struct TerraformDir {
     pub(crate) files: Vec<SourceFile>,
     /// `terraform.tfvars`, `*.auto.tfvars` (and `.json`) in load order.
     pub(crate) var_files: Vec<SourceFile>,
+    /// The parsed configuration, shared by every unit that uses this
+    /// directory (as a root or as a module).
+    pub(crate) parsed: std::sync::OnceLock<Arc<ModuleConfig>>,
+}
+
+impl TerraformDir {
+    /// The parsed configuration of this directory (parsed once).
+    pub(crate) fn config(&self) -> Arc<ModuleConfig> {
+        self.parsed.get_or_init(|| Arc::new(ModuleConfig::parse(&self.dir, &self.files))).clone()
+    }
 }
 
 /// Indexes of the directories to evaluate as root modules: every directory
