@@ -1748,11 +1748,17 @@ impl<'a> Ev<'a> {
 
     fn traversal(&mut self, t: &Traversal, sc: &Scope<'_>) -> Value {
         let ops: Vec<&TraversalOperator> = t.operators.iter().map(|o| o.value()).collect();
-        let (value, desc, used, computed) = match &t.expr {
+        let (value, mut desc, used, computed) = match &t.expr {
             Expression::Variable(v) => self.root_ref(v.as_str(), &ops, sc, t.span()),
             other => (self.eval(other, sc), "value".to_string(), 0, false),
         };
-        self.apply_ops(value, desc, ops.get(used..).unwrap_or(&[]), sc, computed)
+        let v = self.apply_ops(value, &mut desc, ops.get(used..).unwrap_or(&[]), sc, computed);
+        // An unknown reached through a resource or module is named after
+        // the attribute referenced (`aws_x.y.name`), not its inner cause.
+        match v {
+            Value::Unknown(_) if computed && !desc.contains("[*]") => Value::Unknown(desc),
+            other => other,
+        }
     }
 
     fn attr_name<'o>(op: Option<&&'o TraversalOperator>) -> Option<&'o str> {
@@ -1975,7 +1981,7 @@ impl<'a> Ev<'a> {
     fn apply_ops(
         &mut self,
         mut value: Value,
-        mut desc: String,
+        desc: &mut String,
         ops: &[&TraversalOperator],
         sc: &Scope<'_>,
         computed: bool,
@@ -1984,15 +1990,15 @@ impl<'a> Ev<'a> {
         while let Some(op) = ops.get(i) {
             match op {
                 TraversalOperator::GetAttr(n) => {
-                    value = self.get_attr(value, n.as_str(), &mut desc, computed);
+                    value = self.get_attr(value, n.as_str(), desc, computed);
                 }
                 TraversalOperator::Index(e) => {
                     let k = self.eval(e, sc);
-                    value = self.index(value, &k, &mut desc, computed, sc);
+                    value = self.index(value, &k, desc, computed, sc);
                 }
                 TraversalOperator::LegacyIndex(n) => {
                     let k = Value::from(i64::try_from(*n.value()).unwrap_or(i64::MAX));
-                    value = self.index(value, &k, &mut desc, computed, sc);
+                    value = self.index(value, &k, desc, computed, sc);
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let full = matches!(op, TraversalOperator::FullSplat(_));
@@ -2019,11 +2025,11 @@ impl<'a> Ev<'a> {
                                 items
                                     .into_iter()
                                     .enumerate()
-                                    .map(|(n, it)| self.apply_ops(it, format!("{base}[{n}]"), sub, sc, computed))
+                                    .map(|(n, it)| self.apply_ops(it, &mut format!("{base}[{n}]"), sub, sc, computed))
                                     .collect(),
                             )
                         }
-                        other => Value::List(vec![self.apply_ops(other, desc.clone(), sub, sc, computed)]),
+                        other => Value::List(vec![self.apply_ops(other, &mut desc.clone(), sub, sc, computed)]),
                     };
                     i = j;
                     continue;
