@@ -4,6 +4,7 @@
 //! statements normalized (see [`normalize`]); every managed-policy
 //! attachment becomes one [`Attachment`] per (principal, policy) pair.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::index::{Index, Ref, Target};
@@ -297,7 +298,7 @@ fn attach(
     out: &mut Vec<Attachment>,
     links: &mut BTreeSet<(String, String)>,
 ) {
-    // Each side: (principal type or "", reference, attribute path of the element).
+    // (principal type, reference, attribute path of the element).
     let principal_refs: Vec<(&str, Ref<'_>, Option<String>)> = match principals {
         PrincipalSide::Owner(kind) => {
             vec![(kind, Ref { value: Value::String(owner.address.clone()), resource: Some(owner) }, None)]
@@ -305,12 +306,13 @@ fn attach(
         PrincipalSide::Attrs(attrs) => attrs
             .iter()
             .flat_map(|(attr, kind, target)| {
-                let value = owner.attributes.get(attr).cloned().unwrap_or(Value::Null);
-                let refs = index.resolve(owner, &value, attr, target, true);
-                refs.into_iter().enumerate().map(move |(i, r)| (*kind, r, Some(element_path(attr, &value, i))))
+                let value = owner.attributes.get(attr).unwrap_or(&NULL);
+                let refs = index.resolve(owner, value, attr, target, true);
+                refs.into_iter().enumerate().map(move |(i, r)| (*kind, r, Some(element_path(attr, value, i))))
             })
             .collect(),
     };
+    // (reference, attribute path of the element).
     let policy_refs: Vec<(Ref<'_>, Option<String>)> = match policy {
         PolicySide::Owner => {
             // What `Ref` of a managed policy returns: its ARN.
@@ -318,9 +320,9 @@ fn attach(
         }
         PolicySide::Attr(attr, target) => {
             // An unknown list of ARNs is one attachment with an unknown ARN.
-            let value = owner.attributes.get(attr).cloned().unwrap_or(Value::Null);
-            let refs = index.resolve(owner, &value, attr, &target, true);
-            refs.into_iter().enumerate().map(|(i, r)| (r, Some(element_path(attr, &value, i)))).collect()
+            let value = owner.attributes.get(attr).unwrap_or(&NULL);
+            let refs = index.resolve(owner, value, attr, &target, true);
+            refs.into_iter().enumerate().map(|(i, r)| (r, Some(element_path(attr, value, i)))).collect()
         }
     };
     for (policy_ref, policy_path) in &policy_refs {
@@ -394,23 +396,26 @@ fn collect_documents(
     }
 }
 
+/// An absent attribute.
+static NULL: Value = Value::Null;
+
 /// The document of an attribute, as a policy would see it.
-enum Document {
+enum Document<'a> {
     /// Unknown before apply.
     Unknown,
     /// Not a JSON object (invalid JSON text, a number…): an error in the
     /// reviewed code; the policy is kept with no statements.
     Invalid,
-    Parsed(Value),
+    Parsed(Cow<'a, Value>),
 }
 
-fn read_document(value: &Value) -> Option<Document> {
+fn read_document(value: &Value) -> Option<Document<'_>> {
     match value {
         Value::Null => None,
         Value::Unknown(_) => Some(Document::Unknown),
-        Value::Map(_) => Some(Document::Parsed(value.clone())),
+        Value::Map(_) => Some(Document::Parsed(Cow::Borrowed(value))),
         Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(json @ serde_json::Value::Object(_)) => Some(Document::Parsed(from_json_text(&json))),
+            Ok(json @ serde_json::Value::Object(_)) => Some(Document::Parsed(Cow::Owned(from_json_text(&json)))),
             Ok(_) | Err(_) => Some(Document::Invalid),
         },
         _ => Some(Document::Invalid),
@@ -518,8 +523,8 @@ fn link(
         Link::Refs(attrs) => attrs
             .iter()
             .flat_map(|(attr, target)| {
-                let value = owner.attributes.get(attr).cloned().unwrap_or(Value::Null);
-                index.resolve(owner, &value, attr, target, true)
+                let value = owner.attributes.get(attr).unwrap_or(&NULL);
+                index.resolve(owner, value, attr, target, true)
             })
             .filter_map(|r| r.resource.map(|r| r.address.clone()))
             .collect(),
