@@ -227,3 +227,21 @@ fn doubling_values_are_bounded() {
     let b = &out.units[0].graph.resources[0];
     assert!(b.attributes.get("bucket").is_some_and(tollgate_core::Value::is_unknown));
 }
+
+#[test]
+fn a_module_outside_the_scanned_tree_is_reported_not_read() {
+    let out = scan("modules/example-caller/examples/basic");
+    let msgs: Vec<(&str, &str)> = out.diagnostics.iter().map(|d| (d.code, d.message.as_str())).collect();
+    assert_eq!(
+        msgs,
+        [(
+            "module",
+            "module.example (source \"../../\"): fixtures/modules/example-caller is outside the scanned tree \
+             (allow with --allow-outside-root); its outputs are unknown"
+        )]
+    );
+    assert_eq!(out.stats.resources, 0);
+    let options = ScanOptions { allow_outside_root: true, ..ScanOptions::default() };
+    let out = scan_with("modules/example-caller/examples/basic", &options);
+    assert_eq!(attr(&out, "module.example.aws_s3_bucket.this", "bucket"), json!("example-bucket"));
+}

@@ -182,7 +182,7 @@ struct Ev<'a> {
     ctx: &'a ScanContext,
     all: &'a [TerraformDir],
     root_dir: PathBuf,
-    configs: BTreeMap<PathBuf, Option<Arc<ModuleConfig>>>,
+    configs: BTreeMap<PathBuf, Result<Arc<ModuleConfig>, String>>,
     insts: Vec<Instance>,
     manifest: BTreeMap<String, PathBuf>,
     diags: Vec<Diagnostic>,
@@ -220,7 +220,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         edges: Vec::new(),
     };
     ev.read_manifest();
-    let Some(config) = ev.config(&root_dir) else {
+    let Ok(config) = ev.config(&root_dir) else {
         return UnitOutput { resources: Vec::new(), edges: Vec::new(), diagnostics: ev.diags };
     };
     let id = ev.new_instance(config, String::new(), Vec::new(), Vec::new(), ".".to_string(), vec![root_dir]);
@@ -367,7 +367,8 @@ impl<'a> Ev<'a> {
 
     /// The parsed configuration of a directory (a scanned one, or one read
     /// through the guarded file access), cached per unit.
-    fn config(&mut self, dir: &Path) -> Option<Arc<ModuleConfig>> {
+    /// `Err` says why a module directory cannot be read.
+    fn config(&mut self, dir: &Path) -> Result<Arc<ModuleConfig>, String> {
         let dir = source::normalize(dir);
         if let Some(c) = self.configs.get(&dir) {
             return c.clone();
@@ -377,11 +378,12 @@ impl<'a> Ev<'a> {
             Some(d) => {
                 let cfg = d.config();
                 self.diags.extend(cfg.diagnostics.iter().cloned());
-                self.configs.insert(dir, Some(cfg.clone()));
-                return Some(cfg);
+                self.configs.insert(dir, Ok(cfg.clone()));
+                return Ok(cfg);
             }
             None => {
                 let mut files = Vec::new();
+                let mut outside = false;
                 for p in self.ctx.files.list_dir(&dir) {
                     let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
                     if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
@@ -390,20 +392,29 @@ impl<'a> Ev<'a> {
                     let display = source::display_path(&p);
                     match self.ctx.files.read_text(&p) {
                         Ok(text) => files.push(crate::source::SourceFile { path: display, fs_path: p.clone(), text }),
+                        Err(ReadError::OutsideRoot) => outside = true,
                         Err(e) => self.diags.push(Diagnostic::error(display, "io", e.to_string())),
                     }
                 }
                 if files.is_empty() {
-                    self.configs.insert(dir, None);
-                    return None;
+                    let shown = source::display_path(&dir);
+                    let why = if outside {
+                        format!("{shown} is outside the scanned tree (allow with --allow-outside-root)")
+                    } else if self.ctx.files.is_dir(&dir) {
+                        format!("no Terraform files in {shown}")
+                    } else {
+                        format!("{shown} does not exist")
+                    };
+                    self.configs.insert(dir, Err(why.clone()));
+                    return Err(why);
                 }
                 ModuleConfig::parse(&dir, &files)
             }
         };
         self.diags.extend(cfg.diagnostics.iter().cloned());
         let cfg = Arc::new(cfg);
-        self.configs.insert(dir, Some(cfg.clone()));
-        Some(cfg)
+        self.configs.insert(dir, Ok(cfg.clone()));
+        Ok(cfg)
     }
 
     fn new_instance(
@@ -1030,19 +1041,19 @@ impl<'a> Ev<'a> {
             );
             return unresolved("nesting limit".into());
         }
-        let Some(config) = self.config(&dir) else {
-            self.diag(
-                inst,
-                decl.file,
-                decl.block.span(),
-                DiagnosticLevel::Warning,
-                "module",
-                format!(
-                    "{addr}: no Terraform files in {} (source \"{source}\"); its outputs are unknown",
-                    source::display_path(&dir)
-                ),
-            );
-            return unresolved(source);
+        let config = match self.config(&dir) {
+            Ok(c) => c,
+            Err(why) => {
+                self.diag(
+                    inst,
+                    decl.file,
+                    decl.block.span(),
+                    DiagnosticLevel::Warning,
+                    "module",
+                    format!("{addr} (source \"{source}\"): {why}; its outputs are unknown"),
+                );
+                return unresolved(source);
+            }
         };
         let (expansion, instances, each_refs) = self.expansion(body, &sc0, &addr);
         let call_file = self.insts[inst]
