@@ -1,14 +1,33 @@
 //! The facade: an [`Engine`] built once from bundled and custom rules, then
 //! used for any number of scans.
+//!
+//! All rule and library modules are loaded into one regorus engine, which
+//! is analysed once when the [`Engine`] is built. A scan clones that
+//! prepared engine per unit (a root module, template or policy file),
+//! converts the unit's graph into a regorus value once, and evaluates each
+//! selected rule's `deny` set against it. Units are evaluated in parallel.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use serde::Serialize;
-use tollgate_core::ScanOptions;
+use tollgate_core::graph::{CallSite, Graph};
+use tollgate_core::{Diagnostic, ScanOptions, ScanOutput};
 
 use crate::error::Error;
-use crate::report::{Report, Severity, Zone};
+use crate::meta;
+use crate::report::{Finding, Report, RuleStat, Severity, Summary, Zone};
+
+mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}
+
+/// Default limit on the evaluation time of one rule over one unit.
+pub const DEFAULT_RULE_TIME_LIMIT: Duration = Duration::from_secs(10);
 
 /// A rule's metadata, read from the `# METADATA` block of its `.rego` file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -21,6 +40,9 @@ pub struct RuleMeta {
     pub description: String,
     pub remediation: String,
     pub references: Vec<String>,
+    /// Older ids that also select this rule in `only_rule`/`skip_rule`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
     pub deprecated: bool,
     /// False for bundled rules, true for `--policy DIR` rules.
     pub custom: bool,
@@ -36,6 +58,7 @@ pub struct EngineBuilder {
     pub(crate) only_rules: Vec<String>,
     pub(crate) skip_rules: Vec<String>,
     pub(crate) min_severity: Option<Severity>,
+    pub(crate) rule_time_limit: Option<Duration>,
 }
 
 impl EngineBuilder {
@@ -51,7 +74,8 @@ impl EngineBuilder {
         self
     }
 
-    /// Runs only these rule ids (repeatable; empty = all).
+    /// Runs only these rule ids (repeatable; empty = all). Selecting a
+    /// deprecated rule by id runs it.
     pub fn only_rule(mut self, id: impl Into<String>) -> Self {
         self.only_rules.push(id.into());
         self
@@ -69,15 +93,60 @@ impl EngineBuilder {
         self
     }
 
+    /// Limits the evaluation time of one rule over one unit (default
+    /// [`DEFAULT_RULE_TIME_LIMIT`]). A rule that exceeds it is reported as
+    /// an error naming the rule; the other rules still run.
+    pub fn rule_time_limit(mut self, limit: Duration) -> Self {
+        self.rule_time_limit = Some(limit);
+        self
+    }
+
     pub fn build(self) -> Result<Engine, Error> {
         Engine::from_builder(self)
     }
 }
 
-/// Compiled rules, ready to scan. `Send + Sync`; cheap to call repeatedly.
+/// A selected rule: its index in `Engine::rules` and its `deny` path.
 #[derive(Debug, Clone)]
+struct ActiveRule {
+    index: usize,
+    entrypoint: String,
+}
+
+/// Compiled rules, ready to scan. `Send + Sync + Clone`; cheap to call repeatedly.
+#[derive(Clone)]
 pub struct Engine {
     pub(crate) rules: Vec<RuleMeta>,
+    active: Arc<[ActiveRule]>,
+    rego: regorus::Engine,
+    min_severity: Option<Severity>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("rules", &self.rules.iter().map(|r| r.id.as_str()).collect::<Vec<_>>())
+            .field("active", &self.active.iter().map(|a| a.entrypoint.as_str()).collect::<Vec<_>>())
+            .field("min_severity", &self.min_severity)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One `.rego` file to load.
+struct RuleSource {
+    /// Display path (`policies/aws/iam/IAM001_….rego` or the user's path).
+    path: String,
+    text: String,
+    custom: bool,
+}
+
+/// What evaluating the rules over one unit produced.
+#[derive(Default)]
+struct UnitResult {
+    findings: Vec<Finding>,
+    errors: Vec<Diagnostic>,
+    /// Per active rule: (findings, errors, micros).
+    stats: Vec<(usize, usize, u64)>,
 }
 
 impl Engine {
@@ -85,8 +154,101 @@ impl Engine {
         EngineBuilder::default()
     }
 
-    fn from_builder(_b: EngineBuilder) -> Result<Engine, Error> {
-        Ok(Engine { rules: Vec::new() })
+    fn from_builder(b: EngineBuilder) -> Result<Engine, Error> {
+        let mut sources = Vec::new();
+        if !b.no_bundled {
+            for (rel, text) in bundled::BUNDLED {
+                sources.push(RuleSource { path: format!("policies/{rel}"), text: (*text).to_string(), custom: false });
+            }
+        }
+        for dir in &b.policy_dirs {
+            let mut files = Vec::new();
+            collect_rego(dir, &mut files)?;
+            files.sort();
+            for path in files {
+                let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
+                sources.push(RuleSource { path: path.to_string_lossy().replace('\\', "/"), text, custom: true });
+            }
+        }
+        Engine::from_sources(sources, &b)
+    }
+
+    fn from_sources(sources: Vec<RuleSource>, b: &EngineBuilder) -> Result<Engine, Error> {
+        let mut rego = regorus::Engine::new();
+        // `print` output of rules is collected per clone and dropped.
+        rego.set_gather_prints(true);
+        rego.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT),
+            check_interval: NonZeroU32::MIN.saturating_add(63),
+        });
+        let mut rules: Vec<(RuleMeta, String)> = Vec::new();
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        let mut packages: BTreeMap<String, String> = BTreeMap::new();
+        for src in sources {
+            let parsed = meta::parse(&src.path, &src.text)?;
+            let package = rego
+                .add_policy(src.path.clone(), src.text.clone())
+                .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
+            if let Some(first) = packages.insert(package.clone(), src.path.clone()) {
+                return Err(Error::DuplicatePackage { package, first, second: src.path });
+            }
+            let Some(m) = parsed else { continue };
+            for id in std::iter::once(&m.id).chain(&m.aliases) {
+                if let Some(first) = ids.insert(id.clone(), src.path.clone()) {
+                    return Err(Error::DuplicateRuleId { rule_id: id.clone(), first, second: src.path });
+                }
+            }
+            let has_deny = rego.has_declared_rule_rooted_at(&src.path, "deny").unwrap_or(false);
+            if !has_deny {
+                return Err(Error::MissingDeny { file: src.path, rule_id: m.id });
+            }
+            let meta = RuleMeta {
+                id: m.id,
+                title: m.title,
+                severity: m.severity,
+                zone: m.zone,
+                description: m.description,
+                remediation: m.remediation,
+                references: m.references,
+                aliases: m.aliases,
+                deprecated: m.deprecated,
+                custom: src.custom,
+                source: src.path,
+            };
+            rules.push((meta, format!("{package}.deny")));
+        }
+        rules.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+
+        let resolve = |name: &str| -> Result<String, Error> {
+            rules
+                .iter()
+                .find(|(m, _)| m.id == name || m.aliases.iter().any(|a| a == name))
+                .map(|(m, _)| m.id.clone())
+                .ok_or_else(|| Error::UnknownRuleId { rule_id: name.to_string() })
+        };
+        let only: BTreeSet<String> = b.only_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
+        let skip: BTreeSet<String> = b.skip_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
+        let active: Vec<ActiveRule> = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, (m, _))| {
+                let selected = if only.is_empty() { !m.deprecated } else { only.contains(&m.id) };
+                selected && !skip.contains(&m.id)
+            })
+            .map(|(index, (_, entrypoint))| ActiveRule { index, entrypoint: entrypoint.clone() })
+            .collect();
+
+        // Analyse the modules once, so every clone starts prepared.
+        rego.set_input(regorus::Value::new_object());
+        rego.eval_query("true".to_string(), false)
+            .map_err(|e| Error::RegoCompile { file: "policies".to_string(), message: format!("{e:#}") })?;
+
+        Ok(Engine {
+            rules: rules.into_iter().map(|(m, _)| m).collect(),
+            active: active.into(),
+            rego,
+            min_severity: b.min_severity,
+        })
     }
 
     /// The loaded rules, sorted by id.
@@ -94,13 +256,342 @@ impl Engine {
         &self.rules
     }
 
+    /// The metadata of one rule, by id or alias.
+    pub fn rule(&self, id: &str) -> Option<&RuleMeta> {
+        self.rules.iter().find(|r| r.id == id || r.aliases.iter().any(|a| a == id))
+    }
+
+    /// The ids of the rules a scan evaluates (after `only_rule`/`skip_rule`
+    /// and leaving out deprecated rules), sorted.
+    pub fn active_rules(&self) -> Vec<&str> {
+        self.active.iter().filter_map(|a| self.rules.get(a.index)).map(|r| r.id.as_str()).collect()
+    }
+
     /// Scans files and directories on disk.
-    pub fn scan(&self, _paths: &[PathBuf], _options: &ScanOptions) -> Result<Report, Error> {
-        Err(Error::NotReady)
+    pub fn scan(&self, paths: &[PathBuf], options: &ScanOptions) -> Result<Report, Error> {
+        let start = Instant::now();
+        let output = tollgate_core::scan_paths(paths, options)?;
+        Ok(self.check_since(output, start))
     }
 
     /// Scans an in-memory tree of files.
-    pub fn scan_sources(&self, _files: BTreeMap<PathBuf, String>, _options: &ScanOptions) -> Result<Report, Error> {
-        Err(Error::NotReady)
+    pub fn scan_sources(&self, files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> Result<Report, Error> {
+        let start = Instant::now();
+        let output = tollgate_core::scan_sources(files, options)?;
+        Ok(self.check_since(output, start))
+    }
+
+    /// Evaluates the rules over an already scanned [`ScanOutput`].
+    pub fn check(&self, output: ScanOutput) -> Report {
+        self.check_since(output, Instant::now())
+    }
+
+    /// Evaluates the rules over a graph in its JSON form (as `tollgate graph`
+    /// prints it, or written by hand). `root` names the unit in rule errors.
+    pub fn evaluate_graph_json(&self, json: &str, root: &str) -> Result<Report, Error> {
+        let start = Instant::now();
+        let input = regorus::Value::from_json_str(json).map_err(|e| Error::GraphJson { message: format!("{e:#}") })?;
+        let resources = serde_json::from_str::<serde_json::Value>(json)
+            .ok()
+            .and_then(|v| v.get("resources").and_then(|r| r.as_array()).map(Vec::len))
+            .unwrap_or(0);
+        let root: Arc<str> = Arc::from(root);
+        let result = self.eval_input(input, &root);
+        let stats = tollgate_core::ScanStats { units: 1, resources, ..Default::default() };
+        Ok(self.assemble(vec![result], Vec::new(), &stats, BTreeMap::new(), start))
+    }
+
+    fn check_since(&self, output: ScanOutput, start: Instant) -> Report {
+        let results: Vec<UnitResult> = output.units.par_iter().map(|u| self.eval_graph(&u.graph, &u.root)).collect();
+        self.assemble(results, output.diagnostics, &output.stats, output.sources, start)
+    }
+
+    fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {
+        match graph_to_value(graph) {
+            Ok(input) => self.eval_input(input, root),
+            Err(message) => UnitResult {
+                errors: vec![Diagnostic::error(root.clone(), "rule", format!("cannot convert the graph: {message}"))],
+                stats: vec![(0, 0, 0); self.active.len()],
+                ..UnitResult::default()
+            },
+        }
+    }
+
+    /// Evaluates every active rule over one unit's input.
+    fn eval_input(&self, input: regorus::Value, root: &Arc<str>) -> UnitResult {
+        let mut rego = self.rego.clone();
+        rego.set_input(input);
+        let mut out = UnitResult { stats: Vec::with_capacity(self.active.len()), ..UnitResult::default() };
+        for rule in self.active.iter() {
+            let Some(meta) = self.rules.get(rule.index) else { continue };
+            let t = Instant::now();
+            let value = rego.eval_rule(rule.entrypoint.clone());
+            let micros = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let before = out.findings.len();
+            let mut errors = 0;
+            match value {
+                Ok(v) => {
+                    for message in collect_findings(meta, &v, &mut out.findings) {
+                        errors += 1;
+                        out.errors.push(Diagnostic::error(
+                            root.clone(),
+                            "rule",
+                            format!("rule {}: {message}", meta.id),
+                        ));
+                    }
+                }
+                Err(e) => {
+                    errors += 1;
+                    out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {e:#}", meta.id)));
+                }
+            }
+            if let Some(min) = self.min_severity {
+                let mut i = before;
+                while i < out.findings.len() {
+                    if out.findings.get(i).is_some_and(|f| f.severity < min) {
+                        out.findings.swap_remove(i);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            out.stats.push((out.findings.len() - before, errors, micros));
+        }
+        out
+    }
+
+    fn assemble(
+        &self,
+        results: Vec<UnitResult>,
+        mut errors: Vec<Diagnostic>,
+        stats: &tollgate_core::ScanStats,
+        sources: BTreeMap<Arc<str>, Arc<str>>,
+        start: Instant,
+    ) -> Report {
+        let mut rule_stats: Vec<RuleStat> = self
+            .active
+            .iter()
+            .filter_map(|a| self.rules.get(a.index))
+            .map(|m| RuleStat { rule_id: m.id.clone(), ..RuleStat::default() })
+            .collect();
+        let mut findings = Vec::new();
+        for r in results {
+            for (stat, (n, e, micros)) in rule_stats.iter_mut().zip(r.stats) {
+                stat.findings += n;
+                stat.errors += e;
+                stat.eval_micros += micros;
+            }
+            findings.extend(r.findings);
+            errors.extend(r.errors);
+        }
+        findings.sort_by(|a, b| {
+            (&a.file, a.line, &a.rule_id, &a.message, &a.resource, a.end_line, &a.call_sites).cmp(&(
+                &b.file,
+                b.line,
+                &b.rule_id,
+                &b.message,
+                &b.resource,
+                b.end_line,
+                &b.call_sites,
+            ))
+        });
+        findings.dedup();
+        errors.sort();
+        errors.dedup();
+        let mut summary = Summary {
+            files_scanned: stats.files_scanned,
+            files_skipped: stats.files_skipped,
+            files_failed: stats.files_failed,
+            resources: stats.resources,
+            findings: findings.len(),
+            ..Summary::default()
+        };
+        for f in &findings {
+            match f.severity {
+                Severity::Critical => summary.critical += 1,
+                Severity::High => summary.high += 1,
+                Severity::Medium => summary.medium += 1,
+                Severity::Low => summary.low += 1,
+                Severity::Info => summary.info += 1,
+            }
+        }
+        summary.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
+        Report { version: env!("CARGO_PKG_VERSION").to_string(), findings, errors, summary, rule_stats, sources }
+    }
+}
+
+/// Every `*.rego` file under `dir` (recursively), except `*_test.rego`.
+fn collect_rego(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
+    let meta = std::fs::metadata(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    if meta.is_file() {
+        out.push(dir.to_path_buf());
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
+    for entry in entries {
+        let path = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?.path();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        if path.is_dir() {
+            if !name.starts_with('.') {
+                collect_rego(&path, out)?;
+            }
+        } else if name.ends_with(".rego") && !name.ends_with("_test.rego") {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Converts a unit's graph into the rules' `input`, once per unit.
+pub(crate) fn graph_to_value(graph: &Graph) -> Result<regorus::Value, String> {
+    let json = serde_json::to_string(graph).map_err(|e| e.to_string())?;
+    regorus::Value::from_json_str(&json).map_err(|e| format!("{e:#}"))
+}
+
+/// Reads the `deny` set of one rule into findings; returns a message per
+/// malformed element (the well-formed ones are kept).
+fn collect_findings(meta: &RuleMeta, value: &regorus::Value, out: &mut Vec<Finding>) -> Vec<String> {
+    let mut problems = Vec::new();
+    let items: Vec<&regorus::Value> = match value {
+        regorus::Value::Undefined => return problems,
+        regorus::Value::Set(set) => set.iter().collect(),
+        regorus::Value::Array(items) => items.iter().collect(),
+        other => {
+            problems.push(format!("`deny` must be a set of findings, got {}", short(other)));
+            return problems;
+        }
+    };
+    for item in items {
+        match to_finding(meta, item) {
+            Ok(f) => out.push(f),
+            Err(p) => problems.push(p),
+        }
+    }
+    problems
+}
+
+fn short(v: &regorus::Value) -> String {
+    let s = serde_json::to_string(v).unwrap_or_default();
+    if s.len() > 120 { format!("{}…", s.chars().take(120).collect::<String>()) } else { s }
+}
+
+/// The finding contract: `{"msg": string, "loc": Location}` with optional
+/// `"severity"` (overrides the rule's) and `"indeterminate": true` (info,
+/// message labelled).
+fn to_finding(meta: &RuleMeta, item: &regorus::Value) -> Result<Finding, String> {
+    let json = serde_json::to_value(item).map_err(|e| e.to_string())?;
+    let bad = |what: &str| format!("malformed finding ({what}): {}", short(item));
+    let obj = json.as_object().ok_or_else(|| bad("expected an object"))?;
+    let msg = obj.get("msg").and_then(|m| m.as_str()).ok_or_else(|| bad("`msg` must be a string"))?;
+    let loc = obj.get("loc").and_then(|l| l.as_object()).ok_or_else(|| bad("`loc` must be a location object"))?;
+    let address = loc.get("address").and_then(|a| a.as_str()).ok_or_else(|| bad("`loc.address` missing"))?;
+    let file = loc.get("file").and_then(|a| a.as_str()).ok_or_else(|| bad("`loc.file` missing"))?;
+    let line = loc.get("line").and_then(as_u32).ok_or_else(|| bad("`loc.line` missing"))?;
+    let end_line = loc.get("end_line").and_then(as_u32).unwrap_or(line).max(line);
+    let mut call_sites = Vec::new();
+    if let Some(sites) = loc.get("call_sites").and_then(|c| c.as_array()) {
+        for s in sites {
+            let module = s.get("module").and_then(|m| m.as_str()).ok_or_else(|| bad("call site without `module`"))?;
+            let file = s.get("file").and_then(|m| m.as_str()).ok_or_else(|| bad("call site without `file`"))?;
+            let line = s.get("line").and_then(as_u32).ok_or_else(|| bad("call site without `line`"))?;
+            let end_line = s.get("end_line").and_then(as_u32).unwrap_or(line).max(line);
+            call_sites.push(CallSite { module: module.to_string(), file: Arc::from(file), line, end_line });
+        }
+    }
+    let mut severity = match obj.get("severity") {
+        None => meta.severity,
+        Some(s) => s.as_str().and_then(meta::parse_severity).ok_or_else(|| bad("unknown `severity`"))?,
+    };
+    let mut message = msg.to_string();
+    if obj.get("indeterminate").and_then(|i| i.as_bool()) == Some(true) {
+        severity = Severity::Info;
+        if !message.starts_with("indeterminate: ") {
+            message = format!("indeterminate: {message}");
+        }
+    }
+    Ok(Finding {
+        rule_id: meta.id.clone(),
+        severity,
+        zone: meta.zone,
+        title: meta.title.clone(),
+        message,
+        resource: address.to_string(),
+        file: file.to_string(),
+        line,
+        end_line,
+        call_sites,
+    })
+}
+
+fn as_u32(v: &serde_json::Value) -> Option<u32> {
+    v.as_u64().and_then(|n| u32::try_from(n).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(path: &str, text: &str) -> RuleSource {
+        RuleSource { path: path.to_string(), text: text.to_string(), custom: true }
+    }
+
+    const META: &str = "# METADATA\n# title: T\n# description: d\n# custom:\n#   id: ID\n#   severity: low\n#   hazard_zone: C\n#   remediation: r\n";
+
+    fn rule(id: &str, body: &str) -> RuleSource {
+        src(
+            &format!("{id}.rego"),
+            &format!("{}package custom.{id}\n{body}\n", META.replace("id: ID", &format!("id: {id}"))),
+        )
+    }
+
+    #[test]
+    fn engine_is_send_sync_clone() {
+        fn check<T: Send + Sync + Clone>() {}
+        check::<Engine>();
+    }
+
+    #[test]
+    fn missing_deny_is_an_error() {
+        let r = Engine::from_sources(vec![rule("X1", "allow := true")], &EngineBuilder::default());
+        assert!(matches!(r, Err(Error::MissingDeny { rule_id, .. }) if rule_id == "X1"));
+    }
+
+    #[test]
+    fn duplicate_ids_and_compile_errors() {
+        let mut second = rule("X1", "deny contains 1 if false");
+        second.text = second.text.replace("package custom.X1", "package custom.other");
+        second.path = "other.rego".into();
+        let r = Engine::from_sources(vec![rule("X1", "deny contains 1 if false"), second], &EngineBuilder::default());
+        assert!(matches!(r, Err(Error::DuplicateRuleId { rule_id, .. }) if rule_id == "X1"));
+        let r = Engine::from_sources(vec![rule("X2", "deny contains if {")], &EngineBuilder::default());
+        assert!(matches!(r, Err(Error::RegoCompile { file, .. }) if file == "X2.rego"));
+    }
+
+    #[test]
+    fn finding_contract_and_errors() {
+        let body = r#"
+deny contains {"msg": "ok", "loc": input.loc}
+deny contains {"msg": "info", "loc": input.loc, "indeterminate": true}
+deny contains {"msg": "up", "loc": input.loc, "severity": "critical"}
+deny contains {"msg": 3}
+"#;
+        let engine = Engine::from_sources(vec![rule("X3", body)], &EngineBuilder::default()).unwrap();
+        let report = engine
+            .evaluate_graph_json(r#"{"loc": {"address": "a.b", "file": "m.tf", "line": 4, "end_line": 6}}"#, "m")
+            .unwrap();
+        let got: Vec<(String, Severity, u32, u32)> =
+            report.findings.iter().map(|f| (f.message.clone(), f.severity, f.line, f.end_line)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("indeterminate: info".to_string(), Severity::Info, 4, 6),
+                ("ok".to_string(), Severity::Low, 4, 6),
+                ("up".to_string(), Severity::Critical, 4, 6),
+            ]
+        );
+        assert_eq!(report.errors.len(), 1);
+        assert!(report.errors[0].message.starts_with("rule X3: malformed finding (`msg` must be a string)"));
+        assert_eq!(report.rule_stats[0].findings, 3);
+        assert_eq!(report.rule_stats[0].errors, 1);
     }
 }

@@ -1,10 +1,49 @@
 //! tollgate-policy: evaluates Rego rules (bundled and user-supplied) over the
 //! graph built by `tollgate-core` and returns a [`Report`] of findings.
+//!
+//! Build an [`Engine`] once (it loads and analyses every rule), then scan
+//! as often as needed; the engine is `Send + Sync + Clone`.
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//! use std::path::PathBuf;
+//!
+//! use tollgate_policy::{Engine, Severity};
+//!
+//! let engine = Engine::builder().build()?;
+//! let mut files = BTreeMap::new();
+//! files.insert(
+//!     PathBuf::from("main.tf"),
+//!     r#"
+//! resource "aws_iam_policy" "admin" {
+//!   name = "admin"
+//!   policy = jsonencode({
+//!     Version = "2012-10-17"
+//!     Statement = [{
+//!       Effect   = "Allow"
+//!       Action   = "*"
+//!       Resource = "*"
+//!     }]
+//!   })
+//! }
+//! "#
+//!     .to_string(),
+//! );
+//! let report = engine.scan_sources(files, &Default::default())?;
+//! let f = report.findings.iter().find(|f| f.rule_id == "IAM001").expect("an IAM001 finding");
+//! assert_eq!(f.severity, Severity::Critical);
+//! assert_eq!(f.resource, "aws_iam_policy.admin");
+//! assert_eq!(f.message, r#"Action "*" allows every action on every service"#);
+//! # Ok::<(), tollgate_policy::Error>(())
+//! ```
+//!
+//! Rules and the finding contract are documented in `policies/README.md`.
 
 mod engine;
 mod error;
+mod meta;
 mod report;
 
-pub use engine::{Engine, EngineBuilder, RuleMeta};
+pub use engine::{DEFAULT_RULE_TIME_LIMIT, Engine, EngineBuilder, RuleMeta};
 pub use error::Error;
-pub use report::{Finding, Report, Severity, Summary, Zone};
+pub use report::{Finding, Report, RuleStat, Severity, Summary, Zone};

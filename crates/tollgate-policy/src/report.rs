@@ -1,5 +1,8 @@
 //! What a scan reports: findings, diagnostics and a summary.
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use tollgate_core::Diagnostic;
 use tollgate_core::graph::CallSite;
@@ -61,11 +64,72 @@ pub struct Summary {
     pub duration_ms: u64,
 }
 
+/// Evaluation statistics of one rule over a whole scan.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleStat {
+    pub rule_id: String,
+    /// Findings reported (after the severity filter).
+    pub findings: usize,
+    /// Units in which evaluating the rule failed (time limit, runtime error,
+    /// malformed finding); each failure is also in [`Report::errors`].
+    pub errors: usize,
+    /// Total evaluation time of the rule, summed over all units and threads.
+    pub eval_micros: u64,
+}
+
 /// The result of [`crate::Engine::scan`]: everything the CLI prints.
+///
+/// Findings are sorted by file, line, rule id, message and resource; errors
+/// hold the scan diagnostics and rule-evaluation errors (code `rule`, with
+/// the rule id at the start of the message), sorted.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub version: String,
     pub findings: Vec<Finding>,
     pub errors: Vec<Diagnostic>,
     pub summary: Summary,
+    /// One entry per evaluated rule, sorted by rule id.
+    pub rule_stats: Vec<RuleStat>,
+    /// The text of every file read, by display path (for rendering snippets).
+    #[serde(skip)]
+    pub sources: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+impl Severity {
+    /// The lowercase name used in metadata and output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::fmt::Display for Severity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+
+    /// Parses `critical`, `high`, `medium`, `low` or `info` (any case).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        crate::meta::parse_severity(&s.to_ascii_lowercase())
+            .ok_or_else(|| format!("unknown severity `{s}`: expected critical, high, medium, low or info"))
+    }
+}
+
+impl std::fmt::Display for Zone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Zone::A => "A",
+            Zone::B => "B",
+            Zone::C => "C",
+        })
+    }
 }

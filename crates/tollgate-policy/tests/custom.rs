@@ -1,0 +1,117 @@
+//! Custom rule directories: loading, metadata errors, the sandbox and the
+//! time limit.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use tollgate_policy::{Engine, Error, Severity};
+
+fn dir(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/custom_rules").join(name)
+}
+
+const GRAPH: &str = r#"{
+  "resources": [
+    {"address": "aws_s3_bucket.a", "type": "aws_s3_bucket", "loc": {"address": "aws_s3_bucket.a", "file": "main.tf", "line": 1, "end_line": 3}},
+    {"address": "aws_s3_bucket.b", "type": "aws_s3_bucket", "loc": {"address": "aws_s3_bucket.b", "file": "main.tf", "line": 5, "end_line": 7}}
+  ],
+  "policies": [], "attachments": [], "network_rules": [], "buckets": []
+}"#;
+
+#[test]
+fn custom_rules_load_next_to_bundled_ones() {
+    let engine = Engine::builder().policy_dir(dir("ok")).build().unwrap();
+    assert_eq!(engine.rules().len(), 14);
+    let rule = engine.rule("OK001").unwrap();
+    assert!(rule.custom);
+    assert_eq!(rule.severity, Severity::Info);
+    assert!(rule.source.ends_with("tests/custom_rules/ok/OK001_every_resource.rego"));
+    let report = engine.evaluate_graph_json(GRAPH, "g").unwrap();
+    let got: Vec<(&str, &str, u32)> =
+        report.findings.iter().map(|f| (f.rule_id.as_str(), f.message.as_str(), f.line)).collect();
+    assert_eq!(got, vec![("OK001", "resource aws_s3_bucket.a", 1), ("OK001", "resource aws_s3_bucket.b", 5)]);
+}
+
+#[test]
+fn unknown_metadata_field_names_file_and_field() {
+    match Engine::builder().policy_dir(dir("bad_meta")).build() {
+        Err(Error::UnknownMetadataField { file, line, field }) => {
+            assert!(file.ends_with("bad_meta/BAD001_meta.rego"), "{file}");
+            assert_eq!((line, field.as_str()), (9, "custom.owner"));
+        }
+        other => panic!("expected an unknown-field error, got {other:?}"),
+    }
+}
+
+#[test]
+fn http_send_is_not_available() {
+    match Engine::builder().without_bundled().policy_dir(dir("http")).build() {
+        Err(Error::RegoCompile { file, message }) => {
+            assert!(file.ends_with("HTTP001_send.rego") || file == "policies", "{file}");
+            assert!(message.contains("http.send"), "{message}");
+        }
+        Ok(engine) => {
+            // If it loads, it must evaluate to nothing (undefined), never reach the network.
+            let report = engine.evaluate_graph_json(GRAPH, "g").unwrap();
+            assert!(report.findings.is_empty(), "{:?}", report.findings);
+        }
+        Err(other) => panic!("unexpected error {other:?}"),
+    }
+}
+
+#[test]
+fn a_looping_rule_is_stopped_and_reported_while_others_run() {
+    let engine = Engine::builder()
+        .without_bundled()
+        .policy_dir(dir("looping"))
+        .rule_time_limit(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let t = Instant::now();
+    let report = engine.evaluate_graph_json(GRAPH, "main").unwrap();
+    assert!(t.elapsed() < Duration::from_secs(20), "took {:?}", t.elapsed());
+    assert_eq!(report.findings.len(), 2, "{:?}", report.findings);
+    assert!(report.findings.iter().all(|f| f.rule_id == "OK001"));
+    assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
+    let e = &report.errors[0];
+    assert_eq!((&*e.file, e.code), ("main", "rule"));
+    assert!(e.message.starts_with("rule LOOP001: "), "{}", e.message);
+    let stat = report.rule_stats.iter().find(|s| s.rule_id == "LOOP001").unwrap();
+    assert_eq!((stat.findings, stat.errors), (0, 1));
+}
+
+#[test]
+fn rule_selection() {
+    let engine = Engine::builder().only_rule("NET001").only_rule("S3004").build().unwrap();
+    assert_eq!(engine.active_rules(), vec!["NET001", "S3004"]);
+    let engine = Engine::builder().skip_rule("IAM001").build().unwrap();
+    assert!(!engine.active_rules().contains(&"IAM001"));
+    assert_eq!(engine.active_rules().len(), 12);
+    assert!(matches!(
+        Engine::builder().only_rule("NOPE1").build(),
+        Err(Error::UnknownRuleId { rule_id }) if rule_id == "NOPE1"
+    ));
+}
+
+#[test]
+fn min_severity_filters_and_summary_counts() {
+    let mut files = BTreeMap::new();
+    files.insert(
+        PathBuf::from("p.json"),
+        r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["*", "s3:PutObject"], "Resource": "*"}]}"#
+            .to_string(),
+    );
+    let all = Engine::builder().build().unwrap().scan_sources(files.clone(), &Default::default()).unwrap();
+    let ids: Vec<&str> = all.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["IAM001", "IAM003"]);
+    assert_eq!((all.summary.critical, all.summary.medium, all.summary.findings), (1, 1, 2));
+    assert_eq!(all.summary.files_scanned, 1);
+    assert!(all.sources.contains_key("p.json"));
+    let high = Engine::builder().min_severity(Severity::High).build().unwrap();
+    let report = high.scan_sources(files, &Default::default()).unwrap();
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, vec!["IAM001"]);
+    let stat = report.rule_stats.iter().find(|s| s.rule_id == "IAM003").unwrap();
+    assert_eq!(stat.findings, 0);
+}

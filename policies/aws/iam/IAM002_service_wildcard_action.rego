@@ -1,0 +1,54 @@
+# METADATA
+# title: Allow statement grants every action of a service
+# description: |
+#   ## What it flags
+#   An identity policy statement with `"Effect": "Allow"` and a
+#   service-wide wildcard action such as `"s3:*"` or `"iam:*"`. Action names
+#   are case-insensitive, so `"S3:*"` is the same grant. The full wildcard
+#   `"*"` is IAM001's.
+#
+#   ## Why it is risky
+#   A service wildcard grants the service's destructive and
+#   permissions-management actions along with the ones the workload uses:
+#   `s3:*` includes `s3:DeleteBucket` and `s3:PutBucketPolicy` (make a
+#   bucket public), `iam:*` is a path to full administrator, `kms:*`
+#   includes scheduling key deletion. It also grows silently whenever AWS
+#   adds actions to the service. Severity high, zone A: it is an identity
+#   grant, one step below full admin.
+#
+#   ## Example
+#   ```hcl
+#   statement {
+#     actions   = ["s3:*"]
+#     resources = ["arn:aws:s3:::reports/*"]
+#   }
+#   ```
+#
+#   ## Fix
+#   Name the actions used (`s3:GetObject`, `s3:PutObject`), or at least a
+#   read-only family such as `s3:Get*`.
+# related_resources:
+#   - https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege
+#   - https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+# custom:
+#   id: IAM002
+#   severity: high
+#   hazard_zone: A
+#   remediation: Replace the `service:*` wildcard with the service's actions the principal uses.
+package tollgate.rules.IAM002
+
+import rego.v1
+
+import data.tollgate.lib.iam
+
+deny contains f if {
+	some p in iam.identity_policies
+	some s in p.statements
+	iam.is_allow(s)
+	some a in s.actions
+	iam.service_wildcard(a)
+	f := {
+		"msg": sprintf("Action %q allows every %s action", [a, iam.service_of(a)]),
+		"loc": s.loc,
+	}
+}

@@ -1,0 +1,157 @@
+# Helpers shared by the IAM and S3 rules: action matching, read-only
+# classification, public principals and narrowing conditions.
+#
+# Action patterns are matched literally with IAM's case-insensitive glob
+# semantics (`*` any run of characters, `?` one character). Values that are
+# not strings ({"$unknown": ...} objects) never match anything.
+package tollgate.lib.iam
+
+import rego.v1
+
+# Identity policies: documents that grant permissions to their holder.
+identity_policies contains p if {
+	some p in input.policies
+	p.role == "identity"
+}
+
+is_allow(s) if s.effect == "Allow"
+
+# `*` or `*:*`: every action of every service.
+full_wildcard(a) if {
+	is_string(a)
+	lower(a) in {"*", "*:*"}
+}
+
+# `svc:*` for one service.
+service_wildcard(a) if {
+	is_string(a)
+	parts := split(lower(a), ":")
+	count(parts) == 2
+	parts[0] != "*"
+	parts[0] != ""
+	parts[1] == "*"
+}
+
+service_of(a) := split(lower(a), ":")[0]
+
+# `pattern` (an action as written, possibly with wildcards) covers `action`.
+matches(pattern, action) if {
+	is_string(pattern)
+	p := lower(pattern)
+	regex.match(`^[a-z0-9:*?_-]+$`, p)
+	regex.match(concat("", ["^", replace(replace(p, "*", ".*"), "?", "."), "$"]), lower(action))
+}
+
+# Statement `s` allows `action` through a pattern other than `*`/`*:*`.
+grants_specific(s, action) if {
+	is_allow(s)
+	some p in s.actions
+	not full_wildcard(p)
+	matches(p, action)
+}
+
+# Verbs of actions that only read or list (access levels Read and List).
+read_verbs := [
+	"get", "list", "describe", "head", "search", "lookup", "query", "scan", "select",
+	"batchget", "view", "check", "validate", "estimate", "preview", "simulate", "test",
+	"verify", "detect", "download", "discover", "read", "retrieve", "filter",
+]
+
+# The pattern's action part starts with a read verb (`s3:Get*`, `ec2:DescribeInstances`).
+read_only(a) if {
+	parts := split(lower(a), ":")
+	count(parts) == 2
+	some v in read_verbs
+	startswith(parts[1], v)
+}
+
+# Write and permissions-management actions that accept only `Resource: "*"`
+# (no resource-level constraint exists), so `*` is not a finding for them.
+star_only_actions := {
+	"cloudformation:createuploadbucket",
+	"cloudwatch:putmetricdata",
+	"ec2:createlaunchtemplate",
+	"ecs:createcluster",
+	"ecs:deregistertaskdefinition",
+	"ecs:registertaskdefinition",
+	"iam:createaccountalias",
+	"iam:deleteaccountalias",
+	"iam:deleteaccountpasswordpolicy",
+	"iam:updateaccountpasswordpolicy",
+	"kms:createkey",
+	"lambda:createcodesigningconfig",
+	"lambda:createeventsourcemapping",
+	"logs:createlogdelivery",
+	"logs:deleteresourcepolicy",
+	"logs:putresourcepolicy",
+	"route53:createhostedzone",
+	"s3:createjob",
+	"s3:putaccesspointpublicaccessblock",
+	"s3:putaccountpublicaccessblock",
+	"s3:putstoragelensconfiguration",
+	"secretsmanager:getrandompassword",
+	"ses:sendemail",
+	"ses:sendrawemail",
+	"sts:getcalleridentity",
+	"xray:puttelemetryrecords",
+	"xray:puttracesegments",
+}
+
+star_only(a) if lower(a) in star_only_actions
+
+# A statement's principal values that mean "anyone": `*` (also written as
+# `"Principal": "*"`) and ARNs with a wildcard account.
+public_principals(s) := {v |
+	some v in s.principals.AWS
+	is_string(v)
+	public_principal_value(v)
+}
+
+public_principal_value(v) if v == "*"
+
+public_principal_value(v) if regex.match(`^arn:aws[a-z-]*:iam::\*:`, v)
+
+# Condition keys that restrict who (or which network path or source) can
+# use a grant to a known set.
+narrowing_keys := {
+	"aws:principalaccount",
+	"aws:principalarn",
+	"aws:principalorgid",
+	"aws:principalorgpaths",
+	"aws:sourceaccount",
+	"aws:sourcearn",
+	"aws:sourceorgid",
+	"aws:sourceorgpaths",
+	"aws:sourceowner",
+	"aws:sourcevpc",
+	"aws:sourcevpce",
+	"aws:userid",
+}
+
+# Operators that require the key to be present and to match the values.
+narrowing_operators := {"stringequals", "stringlike", "stringequalsignorecase", "arnequals", "arnlike"}
+
+narrowing_condition(c) if {
+	lower(c.key) in narrowing_keys
+	op := trim_prefix(lower(c.operator), "foranyvalue:")
+	op in narrowing_operators
+	some v in c.values
+	v != "*"
+}
+
+narrowed(s) if {
+	some c in s.conditions
+	narrowing_condition(c)
+}
+
+# Values for messages: strings quoted, unknowns named.
+show(v) := sprintf("%q", [v]) if is_string(v)
+
+show(v) := sprintf("(unknown: %s)", [v["$unknown"]]) if is_object(v)
+
+show(v) := sprintf("%v", [v]) if {
+	not is_string(v)
+	not is_object(v)
+}
+
+show_list(vs) := concat(", ", sort([show(v) | some v in vs]))
