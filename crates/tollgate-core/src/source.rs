@@ -70,7 +70,15 @@ impl FileAccess {
                 }
             }),
             Store::Disk { roots, allow_outside_root } => {
-                let real = std::fs::canonicalize(path).map_err(|e| io_error(&e))?;
+                let real = match std::fs::canonicalize(path) {
+                    Ok(real) => real,
+                    // A missing path outside the roots is refused as such:
+                    // whether it exists out there is none of the input's business.
+                    Err(_) if !allow_outside_root && !within_lexically(roots, path) => {
+                        return Err(ReadError::OutsideRoot);
+                    }
+                    Err(e) => return Err(io_error(&e)),
+                };
                 if !allow_outside_root && !roots.iter().any(|r| real.starts_with(r)) {
                     return Err(ReadError::OutsideRoot);
                 }
@@ -106,6 +114,20 @@ impl FileAccess {
             }
         }
     }
+}
+
+/// True when `path`, made absolute and normalized without touching the
+/// filesystem, lies under one of `roots` (canonical paths).
+fn within_lexically(roots: &[PathBuf], path: &Path) -> bool {
+    let absolute = if path.is_absolute() {
+        normalize(path)
+    } else {
+        match std::env::current_dir() {
+            Ok(cwd) => normalize(&cwd.join(path)),
+            Err(_) => return false,
+        }
+    };
+    roots.iter().any(|r| absolute.starts_with(r))
 }
 
 /// Reads a regular file from disk as UTF-8 text within a size limit.
@@ -204,6 +226,19 @@ mod tests {
         assert_eq!(fa.read_text(Path::new("nope")), Err(ReadError::NotFound));
         assert!(fa.is_dir(Path::new("m")));
         assert_eq!(fa.list_dir(Path::new("m")), vec![PathBuf::from("m/main.tf")]);
+    }
+
+    #[test]
+    fn missing_files_outside_the_root_are_refused_as_outside() {
+        let root = std::env::temp_dir().join(format!("tollgate-source-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("m")).unwrap();
+        let fa = FileAccess::disk(vec![root.clone()], false, 100);
+        let missing_outside = root.join("m/../../no-such-file-outside");
+        assert_eq!(fa.read_text(&missing_outside), Err(ReadError::OutsideRoot));
+        assert_eq!(fa.read_text(&root.join("m/no-such-file")), Err(ReadError::NotFound));
+        let allowed = FileAccess::disk(vec![root.clone()], true, 100);
+        assert_eq!(allowed.read_text(&missing_outside), Err(ReadError::NotFound));
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

@@ -377,6 +377,10 @@ fn format_fn(args: &[Value]) -> CallResult {
     format_with(spec, rest)
 }
 
+/// Largest width, precision or indentation `format`/`indent` accept: a
+/// hostile `format("%999999999999d", 1)` must not allocate a terabyte.
+const MAX_PADDING: usize = 1 << 16;
+
 /// `format`: %s %d %v %q %f %t %% with optional flags/width/precision.
 fn format_with(spec: &str, args: &[Value]) -> CallResult {
     let mut out = String::new();
@@ -406,6 +410,9 @@ fn format_with(spec: &str, args: &[Value]) -> CallResult {
         let precision = flags.split_once('.').and_then(|(_, p)| p.parse::<usize>().ok());
         let width =
             flags.split('.').next().and_then(|w| w.trim_start_matches(['-', '+', '#', ' ', '0']).parse::<usize>().ok());
+        if width.max(precision).is_some_and(|n| n > MAX_PADDING) {
+            return Err(format!("format width or precision larger than {MAX_PADDING}"));
+        }
         let text = match verb {
             's' | 'v' => match arg {
                 Value::List(_) | Value::Map(_) if verb == 'v' => encode_json(arg, false),
@@ -614,6 +621,9 @@ fn substr(args: &[Value]) -> CallResult {
 
 fn indent(args: &[Value]) -> CallResult {
     let n = usize::try_from(num_arg(args, 0)? as i64).unwrap_or(0);
+    if n > MAX_PADDING {
+        return Err(format!("indent() by more than {MAX_PADDING} spaces"));
+    }
     let s = str_arg(args, 1)?;
     let pad = " ".repeat(n);
     Ok(Value::String(s.replace('\n', &format!("\n{pad}"))))
