@@ -242,7 +242,7 @@ mod tests {
 
     #[test]
     fn pool_runs_the_work() {
-        assert_eq!(in_pool(Some(2), || rayon::current_num_threads()).unwrap(), 2);
+        assert_eq!(in_pool(Some(2), rayon::current_num_threads).unwrap(), 2);
         assert_eq!(in_pool(None, || 5).unwrap(), 5);
     }
 }

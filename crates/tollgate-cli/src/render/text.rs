@@ -305,7 +305,7 @@ mod tests {
                 end_line: 3,
             }],
         };
-        let out = render_finding(&Renderer::plain(), &finding, &mut sources, &PathStyle::with_cwd("/nowhere"));
+        let out = render_finding(&Renderer::plain(), &finding, &sources, &PathStyle::with_cwd("/nowhere"));
         assert!(out.starts_with("high[NET001]: World-open remote administration port"), "{out}");
         assert!(out.contains("--> mod/sg.tf:2:3"), "{out}");
         assert!(out.contains("0.0.0.0/0 → tcp/22"), "{out}");
