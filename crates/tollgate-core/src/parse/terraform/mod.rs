@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
+use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
 use crate::graph::Mode;
@@ -56,22 +57,19 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
         dirs.iter().enumerate().map(|(i, d)| (source::normalize(&d.dir), i)).collect();
     let mut calls: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); dirs.len()];
     let mut called = vec![false; dirs.len()];
-    for (i, d) in dirs.iter().enumerate() {
-        for f in &d.files {
-            if !f.text.contains("module") || !f.text.contains("source") {
-                continue;
-            }
-            for src in local_module_sources(f) {
-                let child = source::normalize(&d.dir.join(&src));
-                if let Some(&j) = index.get(&child)
-                    && j != i
-                {
-                    if let Some(c) = calls.get_mut(i) {
-                        c.insert(j);
-                    }
-                    if let Some(c) = called.get_mut(j) {
-                        *c = true;
-                    }
+    // Parsing here also fills each directory's shared parse for `load`.
+    let parsed: Vec<Arc<ModuleConfig>> = dirs.par_iter().map(TerraformDir::config).collect();
+    for (i, (d, cfg)) in dirs.iter().zip(&parsed).enumerate() {
+        for src in local_module_sources(cfg) {
+            let child = source::normalize(&d.dir.join(&src));
+            if let Some(&j) = index.get(&child)
+                && j != i
+            {
+                if let Some(c) = calls.get_mut(i) {
+                    c.insert(j);
+                }
+                if let Some(c) = called.get_mut(j) {
+                    *c = true;
                 }
             }
         }
@@ -101,37 +99,13 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
     roots
 }
 
-/// Local `source` values of the module blocks in one file (HCL or JSON).
-fn local_module_sources(f: &SourceFile) -> Vec<String> {
-    let is_local = |s: &str| s.starts_with("./") || s.starts_with("../");
-    if f.path.ends_with(".json") {
-        let Ok(json) = serde_json::from_str::<serde_json::Value>(&f.text) else {
-            return Vec::new();
-        };
-        let mut out = Vec::new();
-        if let Some(mods) = json.get("module").and_then(|m| m.as_object()) {
-            for call in mods.values() {
-                let calls: Vec<&serde_json::Value> = match call {
-                    serde_json::Value::Array(a) => a.iter().collect(),
-                    other => vec![other],
-                };
-                for c in calls {
-                    if let Some(s) = c.get("source").and_then(|s| s.as_str()).filter(|s| is_local(s)) {
-                        out.push(s.to_string());
-                    }
-                }
-            }
-        }
-        return out;
-    }
-    let Ok(body) = hcl_edit::parser::parse_body(&f.text) else {
-        return Vec::new();
-    };
-    body.blocks()
-        .filter(|b| b.ident.as_str() == "module")
-        .filter_map(|b| b.body.get_attribute("source"))
+/// Local `source` values of the module blocks of a configuration.
+fn local_module_sources(cfg: &ModuleConfig) -> Vec<String> {
+    cfg.modules
+        .values()
+        .filter_map(|d| d.block.body.get_attribute("source"))
         .filter_map(|a| a.value.as_str().map(str::to_string))
-        .filter(|s| is_local(s))
+        .filter(|s| s.starts_with("./") || s.starts_with("../"))
         .collect()
 }
 
