@@ -34,13 +34,36 @@ service_wildcard(a) if {
 
 service_of(a) := split(lower(a), ":")[0]
 
-# `pattern` (an action as written, possibly with wildcards) covers `action`.
+# `pattern` (an action as written, possibly with wildcards) covers `action`
+# (a literal action name). Literal patterns compare without a regex; a
+# wildcard pattern whose service part is literal must name the same service.
 matches(pattern, action) if {
 	is_string(pattern)
-	p := lower(pattern)
-	regex.match(`^[a-z0-9:*?_-]+$`, p)
-	regex.match(concat("", ["^", replace(replace(p, "*", ".*"), "?", "."), "$"]), lower(action))
+	not wildcard(pattern)
+	lower(pattern) == lower(action)
 }
+
+matches(pattern, action) if {
+	is_string(pattern)
+	wildcard(pattern)
+	p := lower(pattern)
+	a := lower(action)
+	same_service(p, a)
+	regex.match(`^[a-z0-9:*?_-]+$`, p)
+	regex.match(concat("", ["^", replace(replace(p, "*", ".*"), "?", "."), "$"]), a)
+}
+
+wildcard(p) if contains(p, "*")
+
+wildcard(p) if contains(p, "?")
+
+same_service(p, a) if {
+	svc := split(p, ":")[0]
+	not wildcard(svc)
+	startswith(a, concat("", [svc, ":"]))
+}
+
+same_service(p, _) if wildcard(split(p, ":")[0])
 
 # Statement `s` allows `action` through a pattern other than `*`/`*:*`.
 grants_specific(s, action) if {

@@ -198,7 +198,9 @@ impl Engine {
                     return Err(Error::DuplicateRuleId { rule_id: id.clone(), first, second: src.path });
                 }
             }
-            let has_deny = rego.has_declared_rule_rooted_at(&src.path, "deny").unwrap_or(false);
+            let has_deny = rego
+                .has_declared_rule_rooted_at(&src.path, "deny")
+                .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
             if !has_deny {
                 return Err(Error::MissingDeny { file: src.path, rule_id: m.id });
             }

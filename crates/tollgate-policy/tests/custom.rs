@@ -1,6 +1,8 @@
 //! Custom rule directories: loading, metadata errors, the sandbox and the
 //! time limit.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -2,6 +2,8 @@
 //! case has a note, a graph in its JSON form, and the exact findings
 //! `[rule_id, line, message, severity?]` the bundled rules must produce.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+
 use tollgate_policy::Engine;
 
 #[test]

@@ -4,6 +4,8 @@
 //! findings (ids, spans, messages; paths relative to the rule directory) are
 //! snapshotted as `snapshots/rules__<ID>.snap`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers outside #[test] fns
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 

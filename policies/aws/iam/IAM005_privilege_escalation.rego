@@ -112,14 +112,52 @@ resource_ok(s, "others") if {
 
 resource_ok(s, "star") if "*" in s.resources
 
-# Methods whose first action statement `s` of policy `p` grants.
-escalations(p, s) := {name |
+method_actions := {lower(a) | some m in methods; some a in m.actions}
+
+key(p, i) := sprintf("%s/%d", [p.id, i])
+
+# Per statement (keyed by policy id and index): the method actions it grants.
+statement_grants[k] := granted if {
+	some p in iam.identity_policies
+	some i, s in p.statements
+	iam.is_allow(s)
+	k := key(p, i)
+	granted := {a |
+		some pattern in s.actions
+		is_string(pattern)
+		not iam.full_wildcard(pattern)
+		some a in candidates(pattern)
+		iam.matches(pattern, a)
+	}
+}
+
+# Method actions by service, so a pattern is only matched against its own service's.
+actions_by_service[svc] := actions if {
+	some a0 in method_actions
+	svc := split(a0, ":")[0]
+	actions := {a | some a in method_actions; startswith(a, concat("", [svc, ":"]))}
+}
+
+candidates(pattern) := actions_by_service[split(lower(pattern), ":")[0]]
+
+candidates(pattern) := method_actions if iam.wildcard(split(pattern, ":")[0])
+
+# Per policy: the method actions any of its statements grants.
+policy_grants[p.id] := granted if {
+	some p in iam.identity_policies
+	granted := {a | some i, _ in p.statements; some a in statement_grants[key(p, i)]}
+}
+
+# Methods whose first action statement `i` of policy `p` grants on a
+# qualifying resource, with every other action granted somewhere in `p`.
+escalations(p, i, s) := {name |
+	own := statement_grants[key(p, i)]
+	granted := policy_grants[p.id]
 	some m in methods
-	iam.grants_specific(s, m.actions[0])
+	lower(m.actions[0]) in own
 	resource_ok(s, m.scope)
 	every other in array.slice(m.actions, 1, count(m.actions)) {
-		some s2 in p.statements
-		iam.grants_specific(s2, other)
+		lower(other) in granted
 	}
 	name := concat(" + ", m.actions)
 }
@@ -136,9 +174,9 @@ summary(names) := sprintf("%s (and %d more)", [concat("; ", array.slice(sorted, 
 
 deny contains f if {
 	some p in iam.identity_policies
-	some s in p.statements
-	iam.is_allow(s)
-	names := escalations(p, s)
+	some i, s in p.statements
+	count(statement_grants[key(p, i)]) > 0
+	names := escalations(p, i, s)
 	count(names) > 0
 	f := {
 		"msg": sprintf("privilege escalation: %s", [summary(names)]),
