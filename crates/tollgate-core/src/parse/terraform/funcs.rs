@@ -31,7 +31,6 @@ fn tolerates_unknown(name: &str) -> bool {
             | "concat"
             | "merge"
             | "compact"
-            | "flatten"
     )
 }
 
@@ -55,7 +54,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
                 .map(|j| Value::from_json(&j))
                 .map_err(|e| format!("invalid JSON: {e}"))
         }),
-        "yamlencode" => one(args).map(|v| Value::String(yaml_encode(v))),
+        "yamlencode" => one(args).map(yaml_encode),
         "format" => format_fn(args),
         "formatlist" => formatlist(args),
         "join" => join(args),
@@ -65,14 +64,8 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "lookup" => lookup(args),
         "element" => element(args),
         "flatten" => one(args).and_then(|v| {
-            if v.contains_unknown() {
-                // Flattening is exact only when the nesting itself is known.
-                let mut out = Vec::new();
-                flatten_into(v, &mut out, 0).map(|()| Value::List(out))
-            } else {
-                let mut out = Vec::new();
-                flatten_into(v, &mut out, 0).map(|()| Value::List(out))
-            }
+            let mut out = Vec::new();
+            flatten_into(v, &mut out, 0).map(|()| Value::List(out))
         }),
         "distinct" => list_arg(args, 0).map(|l| {
             let mut out: Vec<Value> = Vec::new();
@@ -562,10 +555,6 @@ fn flatten_into(v: &Value, out: &mut Vec<Value>, depth: usize) -> Result<(), Str
             }
             Ok(())
         }
-        Value::Unknown(w) => {
-            out.push(Value::unknown(w.clone()));
-            Ok(())
-        }
         other => Err(format!("flatten() needs a list, got {}", other.type_name())),
     }
 }
@@ -1048,70 +1037,49 @@ fn write_json_string(s: &str, out: &mut String) {
     out.push('"');
 }
 
-fn yaml_encode(v: &Value) -> String {
+/// `yamlencode` for the shapes whose exact Terraform output is simple: a
+/// scalar, or a flat list or map of scalars (Terraform quotes every string
+/// and key). Nested documents are unknown rather than approximated.
+fn yaml_encode(v: &Value) -> Value {
+    let scalar = |v: &Value| -> Option<String> {
+        match v {
+            Value::String(s) => Some(encode_json(&Value::String(s.clone()), false)),
+            Value::Number(n) => Some(number_text(n)),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null => Some("null".to_string()),
+            Value::List(l) if l.is_empty() => Some("[]".to_string()),
+            Value::Map(m) if m.is_empty() => Some("{}".to_string()),
+            _ => None,
+        }
+    };
     let mut out = String::new();
-    write_yaml(v, 0, &mut out);
-    if !out.ends_with('\n') {
-        out.push('\n');
-    }
-    out
-}
-
-fn write_yaml(v: &Value, level: usize, out: &mut String) {
-    let pad = "  ".repeat(level);
     match v {
-        Value::List(items) if !items.is_empty() => {
-            for item in items {
-                out.push_str(&pad);
+        Value::List(l) if !l.is_empty() => {
+            for item in l {
+                let Some(s) = scalar(item) else { return Value::unknown("yamlencode(...)") };
                 out.push_str("- ");
-                if matches!(item, Value::List(l) if !l.is_empty()) || matches!(item, Value::Map(m) if !m.is_empty()) {
-                    out.push('\n');
-                    write_yaml(item, level + 1, out);
-                } else {
-                    write_yaml_scalar(item, out);
-                    out.push('\n');
-                }
+                out.push_str(&s);
+                out.push('\n');
             }
         }
         Value::Map(m) if !m.is_empty() => {
             for (k, item) in m {
-                out.push_str(&pad);
-                write_yaml_scalar(&Value::String(k.clone()), out);
-                out.push(':');
-                if matches!(item, Value::List(l) if !l.is_empty()) || matches!(item, Value::Map(m) if !m.is_empty()) {
-                    out.push('\n');
-                    write_yaml(item, level + 1, out);
-                } else {
-                    out.push(' ');
-                    write_yaml_scalar(item, out);
-                    out.push('\n');
-                }
+                let Some(s) = scalar(item) else { return Value::unknown("yamlencode(...)") };
+                out.push_str(&encode_json(&Value::String(k.clone()), false));
+                out.push_str(": ");
+                out.push_str(&s);
+                out.push('\n');
             }
         }
-        other => {
-            write_yaml_scalar(other, out);
-            out.push('\n');
-        }
-    }
-}
-
-fn write_yaml_scalar(v: &Value, out: &mut String) {
-    match v {
-        Value::String(s) => {
-            let plain = !s.is_empty()
-                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '/'))
-                && !matches!(s.as_str(), "true" | "false" | "null" | "yes" | "no" | "on" | "off")
-                && s.parse::<f64>().is_err();
-            if plain {
-                out.push_str(s);
-            } else {
-                write_json_string(s, out);
+        other => match scalar(other) {
+            Some(s) => {
+                out.push_str(&s);
+                out.push('\n');
             }
-        }
-        Value::List(_) => out.push_str("[]"),
-        Value::Map(_) => out.push_str("{}"),
-        other => write_json(other, false, 0, out),
+            None => return Value::unknown("yamlencode(...)"),
+        },
     }
+    Value::String(out)
 }
 
 /// Keys of a `for_each` set or map, as strings.
@@ -1158,5 +1126,20 @@ mod tests {
         assert_eq!(call("substr", &[s("hello"), Value::from(1), Value::from(3)]), Some(Ok(s("ell"))));
         assert_eq!(call("upper", &[Value::unknown("var.x")]), Some(Ok(Value::unknown("upper(var.x)"))));
         assert_eq!(call("nosuch", &[]), None);
+    }
+
+    #[test]
+    fn encodings_are_exact_or_unknown() {
+        let m = Value::Map([("b".to_string(), s("x")), ("a".to_string(), Value::from(1))].into_iter().collect());
+        assert_eq!(call("yamlencode", &[m]), Some(Ok(s("\"a\": 1\n\"b\": \"x\"\n"))));
+        assert_eq!(
+            call("yamlencode", &[Value::List(vec![s("a"), Value::Bool(true)])]),
+            Some(Ok(s("- \"a\"\n- true\n")))
+        );
+        let nested = Value::List(vec![Value::List(vec![s("a")])]);
+        assert_eq!(call("yamlencode", &[nested]), Some(Ok(Value::unknown("yamlencode(...)"))));
+        // The length of a flattened list with an unknown element is unknown.
+        let l = Value::List(vec![Value::List(vec![s("a")]), Value::unknown("var.l")]);
+        assert_eq!(call("flatten", &[l]), Some(Ok(Value::unknown("flatten(...)"))));
     }
 }
