@@ -472,7 +472,7 @@ impl Catalog {
     /// A pattern without `:` is matched against whole `service:action`
     /// names (so `*` is every action).
     pub fn expand(&self, pattern: &str) -> Expansion {
-        let lower = pattern.trim().to_ascii_lowercase();
+        let lower = pattern.to_ascii_lowercase();
         let mut set = self.empty_set();
         let invalid = |set| Expansion { actions: set, status: PatternStatus::Invalid };
         if lower.is_empty() || lower.bytes().any(|c| c.is_ascii_whitespace()) {

@@ -128,7 +128,8 @@ fn patterns_matching_nothing_are_reported() {
     assert_eq!(c.expand("s4:GetObject").status, PatternStatus::UnknownService);
     assert_eq!(c.expand("nosuch*:*").status, PatternStatus::UnknownService);
     assert_eq!(c.expand("iam:*Bucket*").status, PatternStatus::UnknownAction);
-    for invalid in ["", "s3:", ":GetObject", "s3:Get:Object", "s3: GetObject", "  "] {
+    for invalid in ["", "s3:", ":GetObject", "s3:Get:Object", "s3: GetObject", "  ", " s3:GetObject", "s3:GetObject\n"]
+    {
         assert_eq!(c.expand(invalid).status, PatternStatus::Invalid, "{invalid:?}");
         assert!(c.expand(invalid).actions.is_empty());
     }

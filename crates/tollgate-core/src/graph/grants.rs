@@ -253,7 +253,7 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
     let wildcard = p.contains(['*', '?']);
     if !wildcard {
         // A literal names at most one action: no set work needed.
-        if let Some(a) = catalog.action(p.trim()) {
+        if let Some(a) = catalog.action(p) {
             let level = a.access_level();
             let write = matches!(level, AccessLevel::Write | AccessLevel::PermissionsManagement);
             return Ok(PatternGrant {
