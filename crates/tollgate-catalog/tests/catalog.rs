@@ -208,6 +208,52 @@ fn risk_tags() {
     );
 }
 
+/// Every action of the published escalation methods (Rhino Security Labs'
+/// list and the PassRole + compute-service variants) is tagged, so a rule
+/// can match methods against `grants.escalation` alone.
+#[test]
+fn escalation_method_actions_are_tagged() {
+    let c = catalog();
+    let methods = [
+        "cloudformation:CreateStack",
+        "codebuild:CreateProject",
+        "codebuild:StartBuild",
+        "datapipeline:CreatePipeline",
+        "datapipeline:PutPipelineDefinition",
+        "ec2:RunInstances",
+        "ecs:RunTask",
+        "glue:CreateDevEndpoint",
+        "glue:UpdateDevEndpoint",
+        "iam:AddUserToGroup",
+        "iam:AttachGroupPolicy",
+        "iam:AttachRolePolicy",
+        "iam:AttachUserPolicy",
+        "iam:CreateAccessKey",
+        "iam:CreateLoginProfile",
+        "iam:CreatePolicyVersion",
+        "iam:PassRole",
+        "iam:PutGroupPolicy",
+        "iam:PutRolePolicy",
+        "iam:PutUserPolicy",
+        "iam:SetDefaultPolicyVersion",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:UpdateLoginProfile",
+        "lambda:CreateEventSourceMapping",
+        "lambda:CreateFunction",
+        "lambda:InvokeFunction",
+        "lambda:UpdateFunctionCode",
+        "sagemaker:CreateNotebookInstance",
+        "sagemaker:CreatePresignedNotebookInstanceUrl",
+        "sts:AssumeRole",
+    ];
+    for m in methods {
+        let a = c.action(m).unwrap_or_else(|| panic!("{m} in catalog"));
+        assert!(a.has_risk(Risk::PrivilegeEscalation), "{m}");
+        assert_eq!(a.full_name(), m, "canonical spelling");
+    }
+    assert!(!c.action("s3:GetObject").is_some_and(|a| a.has_risk(Risk::PrivilegeEscalation)));
+}
+
 #[test]
 fn managed_policies_by_arn_and_name() {
     let c = catalog();
