@@ -200,8 +200,8 @@ pub(crate) struct ServiceEntry {
 
 #[derive(Debug, Clone)]
 struct ActionEntry {
-    name: Box<str>,
-    lower: Box<str>,
+    /// Range of the name as AWS spells it (`GetObject`) in `Catalog::names`.
+    name: (u32, u32),
     service: u32,
     level: AccessLevel,
     risks: u8,
@@ -215,6 +215,8 @@ struct ActionEntry {
 #[derive(Debug, Clone)]
 pub struct Catalog {
     info: CatalogInfo,
+    /// Every action name, concatenated (one allocation instead of one per action).
+    names: String,
     services: Vec<ServiceEntry>,
     actions: Vec<ActionEntry>,
     resource_types: Vec<Box<str>>,
@@ -258,12 +260,12 @@ impl<'a> ActionRef<'a> {
 
     /// The action name as AWS spells it (`GetObject`).
     pub fn action_name(&self) -> &'a str {
-        &self.entry.name
+        self.catalog.name_of(self.entry)
     }
 
     /// `service:ActionName` (`s3:GetObject`).
     pub fn full_name(&self) -> String {
-        format!("{}:{}", self.service(), self.entry.name)
+        format!("{}:{}", self.service(), self.action_name())
     }
 
     pub fn access_level(&self) -> AccessLevel {
@@ -311,7 +313,7 @@ impl<'a> ActionRef<'a> {
 
 impl fmt::Display for ActionRef<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.service(), self.entry.name)
+        write!(f, "{}:{}", self.service(), self.action_name())
     }
 }
 
@@ -422,7 +424,7 @@ impl Catalog {
         let (svc, act) = lower.split_once(':')?;
         let s = self.services.get(self.service_index(svc)?)?;
         let range = self.actions.get(s.start as usize..s.end as usize)?;
-        let i = range.binary_search_by(|a| (*a.lower).cmp(act)).ok()?;
+        let i = range.binary_search_by(|a| cmp_lower(self.name_of(a), act)).ok()?;
         self.get(ActionId(s.start + i as u32))
     }
 
@@ -551,6 +553,10 @@ impl Catalog {
         self.managed.iter().map(|entry| ManagedPolicy { entry })
     }
 
+    fn name_of(&self, a: &ActionEntry) -> &str {
+        name_in(&self.names, a)
+    }
+
     fn service_index(&self, lower_prefix: &str) -> Option<usize> {
         self.services.binary_search_by(|s| (*s.prefix).cmp(lower_prefix)).ok()
     }
@@ -561,17 +567,24 @@ impl Catalog {
         if act.bytes().all(|c| c == b'*') {
             set.insert_range(start, end);
         } else if !glob::has_wildcard(act) {
-            if let Ok(i) = range.binary_search_by(|a| (*a.lower).cmp(act)) {
+            if let Ok(i) = range.binary_search_by(|a| cmp_lower(self.name_of(a), act)) {
                 set.insert(start + i);
             }
         } else if let Some(prefix) = act.strip_suffix('*').filter(|p| !glob::has_wildcard(p)) {
             // `Get*`: the matches are one contiguous run of the sorted names.
-            let lo = range.partition_point(|a| *a.lower < *prefix);
-            let hi = lo + range.get(lo..).map_or(0, |r| r.partition_point(|a| a.lower.starts_with(prefix)));
+            let lo = range.partition_point(|a| cmp_lower(self.name_of(a), prefix).is_lt());
+            let hi = lo
+                + range.get(lo..).map_or(0, |r| {
+                    r.partition_point(|a| {
+                        let n = self.name_of(a).as_bytes();
+                        n.len() >= prefix.len()
+                            && n.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes()))
+                    })
+                });
             set.insert_range(start + lo, start + hi);
         } else {
             for (i, a) in range.iter().enumerate() {
-                if glob::matches(act.as_bytes(), a.lower.as_bytes()) {
+                if glob::matches(act.as_bytes(), self.name_of(a).as_bytes()) {
                     set.insert(start + i);
                 }
             }
@@ -593,7 +606,7 @@ impl Catalog {
                 buf.clear();
                 buf.push_str(&s.prefix);
                 buf.push(':');
-                buf.push_str(&a.lower);
+                buf.push_str(self.name_of(a));
                 if glob::matches(lower.as_bytes(), buf.as_bytes()) {
                     any_service = true;
                     set.insert(i);
@@ -603,6 +616,15 @@ impl Catalog {
         let status = if any_service { PatternStatus::Matched } else { PatternStatus::UnknownService };
         Expansion { actions: set, status }
     }
+}
+
+fn name_in<'a>(names: &'a str, a: &ActionEntry) -> &'a str {
+    names.get(a.name.0 as usize..(a.name.0 + a.name.1) as usize).unwrap_or("")
+}
+
+/// Compares a name case-insensitively with an already lowercase key.
+fn cmp_lower(name: &str, lower: &str) -> std::cmp::Ordering {
+    name.bytes().map(|c| c.to_ascii_lowercase()).cmp(lower.bytes())
 }
 
 /// Line-by-line parser of the catalog text.
@@ -640,6 +662,7 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
     let mut res_refs: Vec<u32> = Vec::new();
     let mut key_refs: Vec<u32> = Vec::new();
     let mut managed: Vec<ManagedEntry> = Vec::new();
+    let mut names = String::new();
 
     for (n, line) in lines {
         let mut f = line.split('\t');
@@ -700,9 +723,10 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
                     risks |= Risk::from_code(c).ok_or_else(|| err(n, format!("unknown risk code `{c}`")))?.bit();
                 }
                 let service = services.last_mut().ok_or_else(|| err(n, "action before any service".into()))?;
+                let at = names.len() as u32;
+                names.push_str(name);
                 service.actions.push(ActionEntry {
-                    name: name.into(),
-                    lower: name.to_ascii_lowercase().into(),
+                    name: (at, name.len() as u32),
                     service: 0,
                     level,
                     risks,
@@ -736,8 +760,11 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
     let mut out_services = Vec::with_capacity(merged.len());
     let mut actions: Vec<ActionEntry> = Vec::new();
     for (si, mut s) in merged.into_iter().enumerate() {
-        s.actions.sort_by(|a, b| a.lower.cmp(&b.lower));
-        s.actions.dedup_by(|b, a| a.lower == b.lower);
+        s.actions.sort_by(|a, b| {
+            let (x, y) = (name_in(&names, a).bytes(), name_in(&names, b).bytes());
+            x.map(|c| c.to_ascii_lowercase()).cmp(y.map(|c| c.to_ascii_lowercase()))
+        });
+        s.actions.dedup_by(|b, a| name_in(&names, a).eq_ignore_ascii_case(name_in(&names, b)));
         let start = actions.len() as u32;
         for mut a in s.actions {
             a.service = si as u32;
@@ -745,7 +772,7 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         }
         out_services.push(ServiceEntry { prefix: s.prefix, name: s.name, start, end: actions.len() as u32 });
     }
-    if actions.len() > u32::MAX as usize / 2 {
+    if actions.len() > u32::MAX as usize / 2 || names.len() > u32::MAX as usize / 2 {
         return Err(err(0, "too many actions".into()));
     }
 
@@ -794,6 +821,7 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
     };
     Ok(Catalog {
         info,
+        names,
         services: out_services,
         actions,
         resource_types,

@@ -1,5 +1,6 @@
 //! IAM wildcard matching: `*` matches any run of characters (also none),
-//! `?` exactly one. Both sides are ASCII-lowercased by the caller.
+//! `?` exactly one. The pattern is lowercased by the caller; the text is
+//! compared ASCII-case-insensitively.
 
 /// Whether `text` matches `pattern` in full.
 pub(crate) fn matches(pattern: &[u8], text: &[u8]) -> bool {
@@ -15,7 +16,7 @@ pub(crate) fn matches(pattern: &[u8], text: &[u8]) -> bool {
                 mark = t;
                 p += 1;
             }
-            (Some(&pc), Some(&tc)) if pc == b'?' || pc == tc => {
+            (Some(&pc), Some(&tc)) if pc == b'?' || pc == tc.to_ascii_lowercase() => {
                 p += 1;
                 t += 1;
             }
@@ -62,5 +63,6 @@ mod tests {
         assert!(!m("a*b*c", "axxbyy"));
         assert!(m("**", "abc"));
         assert!(m("*a", "aaa"));
+        assert!(m("get*", "GetObject"), "text side is case-insensitive");
     }
 }
