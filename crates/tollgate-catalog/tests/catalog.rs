@@ -304,7 +304,16 @@ fn from_file_reads_plain_and_gzip_and_rejects_garbage() {
 
     let gz = dir.join("catalog.tsv.gz");
     std::fs::copy(concat!(env!("CARGO_MANIFEST_DIR"), "/data/catalog.tsv.gz"), &gz).expect("copy");
-    assert_eq!(Catalog::from_file(&gz).expect("gzip").len(), catalog().len());
+    // The shipped file has two gzip members (actions, then managed policies);
+    // from_file reads both at once, embedded() the second on first use.
+    let eager = Catalog::from_file(&gz).expect("gzip");
+    assert_eq!(eager.len(), catalog().len());
+    assert_eq!(eager.info().managed_policies, 1_237);
+    assert_eq!(eager.info().text_bytes, catalog().info().text_bytes);
+    assert_eq!(
+        eager.managed_policy("IAMFullAccess").map(|p| p.document_json().to_owned()),
+        catalog().managed_policy("IAMFullAccess").map(|p| p.document_json().to_owned())
+    );
 
     let bad = |text: &str| {
         let p = dir.join("bad.tsv");
