@@ -23,7 +23,7 @@ use hcl_edit::structure::{Body, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 
 use super::funcs::{self, to_string, values_equal};
-use super::{ModuleConfig, TerraformDir, policy_doc};
+use super::{ModuleConfig, TerraformDir, hcl_error_code, policy_doc};
 use crate::diagnostic::{Diagnostic, DiagnosticLevel};
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
@@ -45,6 +45,9 @@ const MAX_VALUE_SIZE: usize = 16 * 1024 * 1024;
 const NODE_COST: usize = 8;
 /// Maximum instances of one resource or module block.
 const MAX_INSTANCES: usize = 4096;
+/// Maximum instances of all resource and module blocks of one unit: nested
+/// modules with `count` multiply (4096 × 4096 × 4096 from three tiny files).
+const MAX_UNIT_INSTANCES: usize = 65_536;
 
 type Refs = BTreeSet<String>;
 type Spans = BTreeMap<String, LineRange>;
@@ -191,6 +194,8 @@ struct Ev<'a> {
     /// Expressions evaluated so far in this unit (bounded by [`MAX_STEPS`]).
     steps: usize,
     budget_reported: bool,
+    /// Instances created by `count`/`for_each` so far (bounded by [`MAX_UNIT_INSTANCES`]).
+    instances: usize,
     collectors: Vec<Refs>,
     try_depth: usize,
     errors: usize,
@@ -213,6 +218,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         depth_reported: false,
         steps: 0,
         budget_reported: false,
+        instances: 0,
         collectors: vec![Refs::new()],
         try_depth: 0,
         errors: 0,
@@ -617,7 +623,7 @@ impl<'a> Ev<'a> {
             Err(e) => {
                 let loc = e.location();
                 self.diags.push(
-                    Diagnostic::error(f.path.clone(), "parse", format!("invalid HCL: {}", e.message())).at(
+                    Diagnostic::error(f.path.clone(), hcl_error_code(&e), format!("invalid HCL: {}", e.message())).at(
                         u32::try_from(loc.line()).unwrap_or(u32::MAX),
                         u32::try_from(loc.column()).unwrap_or(u32::MAX),
                     ),
@@ -776,6 +782,7 @@ impl<'a> Ev<'a> {
                             self.diag(sc.inst, sc.file, a.span(), DiagnosticLevel::Warning, "limit", format!("{what}: count {n} exceeds the limit of {MAX_INSTANCES} instances; only the first {MAX_INSTANCES} are evaluated"));
                             n = MAX_INSTANCES;
                         }
+                        n = self.reserve_instances(n, sc, a.span());
                         (
                             Expansion::Count,
                             (0..n)
@@ -841,7 +848,8 @@ impl<'a> Ev<'a> {
                 }
             };
             let mut out = Vec::new();
-            for (k, v) in pairs.into_iter().take(MAX_INSTANCES) {
+            let n = self.reserve_instances(pairs.len().min(MAX_INSTANCES), sc, a.span());
+            for (k, v) in pairs.into_iter().take(n) {
                 let mut m = BTreeMap::new();
                 m.insert("key".to_string(), Value::String(k.clone()));
                 m.insert("value".to_string(), v);
@@ -1346,6 +1354,18 @@ impl<'a> Ev<'a> {
             return Value::unknown("size limit");
         }
         v
+    }
+
+    /// Takes up to `n` instances from the unit's [`MAX_UNIT_INSTANCES`];
+    /// reports the limit when fewer are left.
+    fn reserve_instances(&mut self, n: usize, sc: &Scope<'_>, at: Option<Range<usize>>) -> usize {
+        let room = MAX_UNIT_INSTANCES.saturating_sub(self.instances);
+        if n > room {
+            self.over_budget(sc, at, format!("more than {MAX_UNIT_INSTANCES} resource and module instances"));
+        }
+        let n = n.min(room);
+        self.instances += n;
+        n
     }
 
     /// Reports (once per unit) that an evaluation limit was hit.

@@ -109,6 +109,12 @@ fn local_module_sources(cfg: &ModuleConfig) -> Vec<String> {
         .collect()
 }
 
+/// The diagnostic code of an hcl-edit parse error: `limit` for its nesting
+/// bound, `parse` otherwise.
+pub(crate) fn hcl_error_code(e: &hcl_edit::parser::Error) -> &'static str {
+    if e.message().contains("nesting depth") { "limit" } else { "parse" }
+}
+
 /// Evaluates one root module (with its children) into resources and edges.
 pub(crate) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
     eval::load(ctx, root, all)
@@ -186,8 +192,12 @@ impl ModuleConfig {
                         let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
                         let col = u32::try_from(loc.column()).unwrap_or(u32::MAX);
                         cfg.diagnostics.push(
-                            Diagnostic::error(f.path.clone(), "parse", format!("invalid HCL: {}", e.message()))
-                                .at(line, col),
+                            Diagnostic::error(
+                                f.path.clone(),
+                                hcl_error_code(&e),
+                                format!("invalid HCL: {}", e.message()),
+                            )
+                            .at(line, col),
                         );
                         Body::new()
                     }
