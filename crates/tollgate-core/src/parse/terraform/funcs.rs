@@ -603,7 +603,7 @@ fn substr(args: &[Value]) -> CallResult {
     let length = num_arg(args, 2)? as i64;
     let len = s.len() as i64;
     let start = if offset < 0 { (len + offset).max(0) } else { offset.min(len) };
-    let end = if length < 0 { len } else { (start + length).min(len) };
+    let end = if length < 0 { len } else { start.saturating_add(length).min(len) };
     let (a, b) = (usize::try_from(start).unwrap_or(0), usize::try_from(end).unwrap_or(0));
     Ok(Value::String(s.get(a..b.max(a)).map(|c| c.iter().collect()).unwrap_or_default()))
 }
@@ -822,7 +822,7 @@ fn u128_to_addr(n: u128, v4: bool) -> IpAddr {
 
 fn subnet(net: IpNet, newbits: u32, netnum: u128) -> Result<IpNet, String> {
     let bits = if matches!(net, IpNet::V4(_)) { 32 } else { 128 };
-    let new_len = u32::from(net.prefix_len()) + newbits;
+    let new_len = u32::from(net.prefix_len()).saturating_add(newbits);
     if new_len > bits {
         return Err(format!("insufficient address space to extend prefix of {} by {newbits}", net.prefix_len()));
     }
@@ -850,7 +850,7 @@ fn cidrsubnets(args: &[Value]) -> CallResult {
     let mut out = Vec::new();
     for i in 1..args.len() {
         let nb = u32::try_from(num_arg(args, i)? as i64).map_err(|_| "negative newbits".to_string())?;
-        let len = u32::from(net.prefix_len()) + nb;
+        let len = u32::from(net.prefix_len()).saturating_add(nb);
         if len > bits {
             return Err("not enough address space".into());
         }
@@ -1126,6 +1126,18 @@ mod tests {
         assert_eq!(call("substr", &[s("hello"), Value::from(1), Value::from(3)]), Some(Ok(s("ell"))));
         assert_eq!(call("upper", &[Value::unknown("var.x")]), Some(Ok(Value::unknown("upper(var.x)"))));
         assert_eq!(call("nosuch", &[]), None);
+    }
+
+    #[test]
+    fn huge_numbers_are_errors_not_overflows() {
+        let big = Value::from(i64::MAX);
+        assert_eq!(call("substr", &[s("hello"), Value::from(1), big.clone()]), Some(Ok(s("ello"))));
+        assert!(matches!(
+            call("cidrsubnet", &[s("10.0.0.0/8"), Value::from(4_294_967_295), Value::from(1)]),
+            Some(Err(_))
+        ));
+        assert!(matches!(call("cidrsubnets", &[s("10.0.0.0/8"), Value::from(4_294_967_295)]), Some(Err(_))));
+        assert!(matches!(call("range", &[big]), Some(Err(_))));
     }
 
     #[test]
