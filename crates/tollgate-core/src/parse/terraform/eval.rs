@@ -2025,11 +2025,11 @@ impl<'a> Ev<'a> {
                 }
                 TraversalOperator::Index(e) => {
                     let k = self.eval(e, sc);
-                    value = self.index(value, &k, desc, computed, sc);
+                    value = self.index(value, &k, desc, computed);
                 }
                 TraversalOperator::LegacyIndex(n) => {
                     let k = Value::from(i64::try_from(*n.value()).unwrap_or(i64::MAX));
-                    value = self.index(value, &k, desc, computed, sc);
+                    value = self.index(value, &k, desc, computed);
                 }
                 TraversalOperator::AttrSplat(_) | TraversalOperator::FullSplat(_) => {
                     let full = matches!(op, TraversalOperator::FullSplat(_));
@@ -2092,7 +2092,7 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn index(&mut self, value: Value, k: &Value, desc: &mut String, computed: bool, sc: &Scope<'_>) -> Value {
+    fn index(&mut self, value: Value, k: &Value, desc: &mut String, computed: bool) -> Value {
         if k.is_unknown() {
             desc.push_str("[?]");
             return Value::unknown(desc.clone());
@@ -2105,7 +2105,6 @@ impl<'a> Ev<'a> {
                     Some(v) => v.clone(),
                     None => {
                         self.soft_error();
-                        let _ = sc;
                         Value::unknown(desc.clone())
                     }
                 }
@@ -2132,8 +2131,11 @@ impl<'a> Ev<'a> {
     fn call(&mut self, f: &FuncCall, sc: &Scope<'_>) -> Value {
         let name = f.name.name.as_str();
         if f.name.is_namespaced() {
-            let args: Vec<Value> = f.args.iter().map(|a| self.eval(a, sc)).collect();
-            let _ = args;
+            // Provider-defined functions are not known offline; their
+            // arguments are still evaluated for the references they make.
+            for a in f.args.iter() {
+                self.eval(a, sc);
+            }
             return Value::unknown(format!("provider function {name}(...)"));
         }
         match name {
