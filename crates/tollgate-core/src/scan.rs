@@ -439,7 +439,7 @@ fn run(
     jobs.extend(documents.iter().map(|(f, fmt)| Job::Doc(f, *fmt)));
 
     let units_start = Instant::now();
-    let results: Vec<(Option<Unit>, Vec<Diagnostic>, i8, u64, u64)> = jobs
+    let results: Vec<_> = jobs
         .par_iter()
         .map(|job| {
             let t = Instant::now();
