@@ -343,3 +343,37 @@ fn terraform_plan() {
                 "sg": "aws_security_group.x", "owner": "aws_security_group.x", "at": "plan.json:15-15", "via": []}])
     );
 }
+
+/// Every field name the graph serializes is documented in
+/// `docs/graph-schema.md` (keys of data maps such as `attributes` aside).
+#[test]
+fn schema_doc_names_every_field() {
+    let doc = include_str!("../../../docs/graph-schema.md");
+    let g = scan(&[
+        ("main.tf", include_str!("graph_e2e/main.tf")),
+        ("modules/sg/main.tf", include_str!("graph_e2e/modules/sg/main.tf")),
+        ("template.yaml", include_str!("graph_e2e/template.yaml")),
+        ("plan/plan.json", include_str!("graph_e2e/plan.json")),
+    ]);
+    fn walk(v: &Json, keys: &mut std::collections::BTreeSet<String>) {
+        match v {
+            Json::Object(m) => {
+                for (k, v) in m {
+                    keys.insert(k.clone());
+                    // Maps whose keys are data, not schema.
+                    if !matches!(k.as_str(), "attributes" | "spans" | "principals" | "not_principals" | "access_levels")
+                    {
+                        walk(v, keys);
+                    }
+                }
+            }
+            Json::Array(items) => items.iter().for_each(|i| walk(i, keys)),
+            _ => {}
+        }
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    walk(&to_json(&g), &mut keys);
+    let missing: Vec<&String> = keys.iter().filter(|k| !doc.contains(&format!("`{k}`"))).collect();
+    assert!(missing.is_empty(), "fields missing from docs/graph-schema.md: {missing:?}");
+    assert!(keys.len() > 60, "walked {} keys", keys.len());
+}
