@@ -46,3 +46,26 @@ fn format_with_a_huge_precision() {
     let out = scan_one("main.tf", &local_value("format(\"%.999999999999f\", 1)"));
     assert_eq!(codes(&out), [("eval", Some(2))]);
 }
+
+fn scan_tree(files: &[(&str, &str)]) -> ScanOutput {
+    let files = files.iter().map(|(p, t)| (PathBuf::from(p), t.to_string())).collect();
+    let started = Instant::now();
+    let out = scan_sources(files, &ScanOptions::default()).unwrap();
+    assert!(started.elapsed() < Duration::from_secs(120), "took {:?}", started.elapsed());
+    out
+}
+
+/// Nested modules with `count` multiply: 4096 × 4096 × 4096 instances from
+/// three tiny files grew past 12 GB before the unit-wide instance limit.
+#[test]
+fn nested_module_counts_are_bounded() {
+    let out = scan_tree(&[
+        ("main.tf", "module \"a\" {\n  count  = 4096\n  source = \"./a\"\n}\n"),
+        ("a/main.tf", "module \"b\" {\n  count  = 4096\n  source = \"../b\"\n}\n"),
+        ("b/main.tf", "resource \"aws_s3_bucket\" \"x\" {\n  count  = 4096\n  bucket = \"b-${count.index}\"\n}\n"),
+    ]);
+    let limits: Vec<_> = out.diagnostics.iter().filter(|d| d.code == "limit").map(|d| (&*d.file, d.line)).collect();
+    assert_eq!(limits, [("b/main.tf", Some(2))], "{:?}", out.diagnostics);
+    let resources: usize = out.units.iter().map(|u| u.graph.resources.len()).sum();
+    assert!(resources < 65_536, "{resources} resources");
+}

@@ -1525,7 +1525,11 @@ impl<'a> Ev<'a> {
                 }
             }
             B::Eq | B::NotEq => {
-                if l.contains_unknown() || r.contains_unknown() {
+                // A value that is not itself unknown is known not to be null,
+                // even when parts of it are unknown.
+                let null_check =
+                    (matches!(l, Value::Null) && !r.is_unknown()) || (matches!(r, Value::Null) && !l.is_unknown());
+                if !null_check && (l.contains_unknown() || r.contains_unknown()) {
                     return Value::unknown("comparison");
                 }
                 let eq = values_equal(&l, &r);
