@@ -102,7 +102,9 @@ pub fn main_with_stdio() -> i32 {
     let out_is_terminal = stdout.is_terminal();
     let err_is_terminal = stderr.is_terminal();
     let mut out = BufWriter::new(stdout.lock());
-    let mut err = stderr.lock();
+    // Not locked for the whole run: the progress spinner draws on stderr
+    // from its own thread.
+    let mut err = stderr;
     let code = {
         let mut console = Console {
             out: &mut out,

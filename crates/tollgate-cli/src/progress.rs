@@ -2,7 +2,8 @@
 //! its own, so this shows that work is going on and for how long. It is
 //! drawn only when the caller allows it (text output, stderr a terminal)
 //! and only once the work has taken longer than [`DELAY`]: short scans and
-//! CI logs never see it.
+//! CI logs never see it. It writes to the process's stderr from its own
+//! thread, so nothing may hold the stderr lock while it runs.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -25,7 +26,8 @@ pub(crate) fn with_spinner<T>(enabled: bool, message: &str, work: impl FnOnce() 
             if finished.recv_timeout(DELAY) != Err(mpsc::RecvTimeoutError::Timeout) {
                 return;
             }
-            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+            // Counts from the start of the work, not from when it appears.
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr()).with_elapsed(DELAY);
             if let Ok(style) = ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
                 bar.set_style(style);
             }

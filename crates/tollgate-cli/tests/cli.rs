@@ -270,6 +270,60 @@ fn exit_code_2_on_usage_errors() {
     }
 }
 
+const PARAM_SG_YAML: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  AdminCidr:
+    Type: String
+    Default: 10.0.0.0/8
+Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: admin
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 22
+          ToPort: 22
+          CidrIp: !Ref AdminCidr
+"#;
+
+const VAR_SG_TF: &str = r#"variable "cidr" {
+  default = "10.0.0.0/8"
+}
+
+resource "aws_security_group" "sg" {
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = [var.cidr]
+  }
+}
+"#;
+
+#[test]
+fn params_and_var_files_reach_the_scan() {
+    let dir = TempDir::new("params");
+    dir.write("cfn/sg.yaml", PARAM_SG_YAML);
+    dir.write("open.json", r#"{"AdminCidr": "0.0.0.0/0"}"#);
+    dir.write("tf/main.tf", VAR_SG_TF);
+    dir.write("open.tfvars", "cidr = \"0.0.0.0/0\"\n");
+    let rules = |args: &[&str]| -> Vec<String> {
+        let mut all = vec!["check", "--format", "json", "--rule", "NET001"];
+        all.extend_from_slice(args);
+        let out = tollgate_in(&dir.0, &all);
+        assert_ne!(code(&out), 2, "{args:?}: {}{}", stdout(&out), stderr(&out));
+        finding_keys(&json(&out))
+    };
+    assert_eq!(rules(&["cfn"]), Vec::<String>::new());
+    assert_eq!(rules(&["cfn", "--param", "AdminCidr=0.0.0.0/0"]), vec!["NET001 cfn/sg.yaml:12 Sg"]);
+    assert_eq!(rules(&["cfn", "--param-file", "open.json"]), vec!["NET001 cfn/sg.yaml:12 Sg"]);
+    // --param wins over --param-file.
+    assert_eq!(rules(&["cfn", "--param-file", "open.json", "--param", "AdminCidr=10.1.0.0/16"]), Vec::<String>::new());
+    assert_eq!(rules(&["tf"]), Vec::<String>::new());
+    assert_eq!(rules(&["tf", "--var-file", "open.tfvars"]), vec!["NET001 tf/main.tf:6 aws_security_group.sg"]);
+}
+
 #[test]
 fn severity_filter_and_rule_selection() {
     let all = json(&tollgate(&["check", QUICKSTART, "--format", "json"]));

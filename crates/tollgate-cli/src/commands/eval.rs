@@ -144,22 +144,28 @@ pub(crate) fn score_case(
     paths: &PathStyle,
 ) -> CaseScore {
     let in_scope = |rule: &str| scope.is_none_or(|s| s == rule);
-    let findings: Vec<(&Finding, String)> = report
+    // (finding, file relative to the case, resource as labelled): a raw IAM
+    // file's resource address is its path, which is labelled relative too.
+    let findings: Vec<(&Finding, String, String)> = report
         .findings
         .iter()
         .filter(|f| in_scope(&f.rule_id))
-        .map(|f| (f, paths::relative_to(&f.file, case_dir).unwrap_or_else(|| f.file.clone())))
+        .map(|f| {
+            let file = paths::relative_to(&f.file, case_dir).unwrap_or_else(|| f.file.clone());
+            let resource = if f.resource == f.file { file.clone() } else { f.resource.clone() };
+            (f, file, resource)
+        })
         .collect();
     let mut matched = vec![false; findings.len()];
     let mut case = CaseScore::default();
     for label in expected.iter().filter(|e| in_scope(&e.rule_id)) {
         let label_file = paths::lexical(Path::new(&label.file)).to_string_lossy().replace('\\', "/");
-        let hit = findings.iter().zip(matched.iter_mut()).find(|((f, file), used)| {
+        let hit = findings.iter().zip(matched.iter_mut()).find(|((f, file, resource), used)| {
             !**used
                 && f.rule_id == label.rule_id
                 && *file == label_file
                 && label.line.is_none_or(|l| l == f.line)
-                && label.resource.as_ref().is_none_or(|r| *r == f.resource)
+                && label.resource.as_ref().is_none_or(|r| r == resource)
         });
         let score = case.scores.entry(label.rule_id.clone()).or_default();
         match hit {
@@ -180,7 +186,7 @@ pub(crate) fn score_case(
             }
         }
     }
-    for ((f, _), used) in findings.iter().zip(&matched) {
+    for ((f, _, _), used) in findings.iter().zip(&matched) {
         if !used {
             case.scores.entry(f.rule_id.clone()).or_default().fp += 1;
             case.mismatches.push(Mismatch {
@@ -553,6 +559,15 @@ mod tests {
         assert_eq!((s.tp, s.fp, s.fn_, s.eval_micros), (1, 0, 1, 7));
         assert_eq!(scored.scores.get("IAM001").map(|s| (s.tp, s.fp, s.fn_)), Some((0, 0, 0)));
         assert_eq!(scored.scores.get("IAM001").and_then(Score::precision), None);
+    }
+
+    #[test]
+    fn raw_iam_resources_are_labelled_relative_to_the_case() {
+        let paths = PathStyle::with_cwd("/nowhere");
+        let r = report(vec![finding("IAM001", "cases/IAM001/fire/p.json", 4, "cases/IAM001/fire/p.json")]);
+        let labels = vec![expected("IAM001", "fire/p.json", 4, "fire/p.json")];
+        let scored = score_case(Path::new("cases/IAM001"), Some("IAM001"), &labels, &r, &paths);
+        assert_eq!(scored.scores.get("IAM001").map(|s| (s.tp, s.fp, s.fn_)), Some((1, 0, 0)));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub(crate) enum ExplainFormat {
 /// The raw flags of `tollgate explain`.
 #[derive(Debug, Args)]
 pub(crate) struct ExplainArgs {
-    /// Rule id, e.g. IAM001 (case-insensitive).
+    /// Rule id or alias, e.g. IAM001 (case-insensitive).
     #[arg(value_name = "ID")]
     id: String,
     #[arg(long, value_enum, default_value_t = ExplainFormat::Text)]
@@ -31,7 +31,9 @@ impl ExplainArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
         let engine = self.policy.builder().build()?;
         let wanted = self.id.trim();
-        let Some(rule) = engine.rules().iter().find(|r| r.id.eq_ignore_ascii_case(wanted)) else {
+        // By id or alias, then case-insensitively.
+        let found = engine.rule(wanted).or_else(|| engine.rules().iter().find(|r| r.id.eq_ignore_ascii_case(wanted)));
+        let Some(rule) = found else {
             return Err(CliError::Usage(format!("unknown rule {wanted} (see `tollgate rules`)")));
         };
         match self.format {

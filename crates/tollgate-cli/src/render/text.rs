@@ -129,7 +129,7 @@ fn render_diagnostic(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sou
             if let Some(line) = diagnostic.line {
                 origin = origin.line(line_usize(line));
                 if let Some(column) = diagnostic.column {
-                    origin = origin.char_column(usize::try_from(column.saturating_sub(1)).unwrap_or(0));
+                    origin = origin.char_column(usize::try_from(column).unwrap_or(1));
                 }
             }
             title.element(origin)
@@ -226,6 +226,14 @@ fn source_window(text: Option<&str>, line: u32, end_line: u32) -> Option<Window<
         }
         offset += chunk.len();
     }
+    let total = text.split_inclusive('\n').count();
+    if start.is_none()
+        && usize::try_from(line).is_ok_and(|l| l == total + 1)
+        && (text.is_empty() || text.ends_with('\n'))
+    {
+        // The empty last line: where "unexpected end of file" points.
+        return Some(Window { text: "", first_line: usize::try_from(line).unwrap_or(1), highlight: 0..0 });
+    }
     let (start, end) = (start?, end?);
     let window = text.get(start..end)?;
     let leading = window.len() - window.trim_start().len();
@@ -257,6 +265,9 @@ mod tests {
         assert_eq!(w.first_line, 3);
         assert_eq!(&w.text[w.highlight.clone()], "c = [\n    2,\n  ]");
         assert_eq!(source_window(Some(text), 9, 9), None);
+        // The line after a final newline exists (end of file).
+        assert_eq!(source_window(Some(text), 7, 7), Some(Window { text: "", first_line: 7, highlight: 0..0 }));
+        assert_eq!(source_window(Some("x"), 2, 2), None);
         assert_eq!(source_window(Some(text), 0, 0), None);
         assert_eq!(source_window(None, 1, 1), None);
         // An end beyond the file stops at the last line.
