@@ -292,6 +292,28 @@ mod tests {
     }
 
     #[test]
+    fn renders_without_source_text() {
+        let finding = Finding {
+            rule_id: "IAM001".into(),
+            severity: Severity::Critical,
+            zone: tollgate_policy::Zone::A,
+            title: "Allow statement grants every action".into(),
+            message: "Action \"*\"".into(),
+            resource: "aws_iam_policy.x".into(),
+            file: "gone.tf".into(),
+            line: 4,
+            end_line: 6,
+            call_sites: Vec::new(),
+        };
+        let out = render_finding(&Renderer::plain(), &finding, &Sources::default(), &PathStyle::with_cwd("/x"));
+        assert!(out.contains("--> gone.tf:4"), "{out}");
+        assert!(out.contains("= note: Action \"*\""), "{out}");
+        let diagnostic = Diagnostic::error(std::sync::Arc::from("outside/secret.tf"), "io", "outside the scanned tree");
+        let out = render_diagnostic(&Renderer::plain(), &diagnostic, &Sources::default(), &PathStyle::with_cwd("/x"));
+        assert_eq!(out, "error[io]: outside the scanned tree\n--> outside/secret.tf");
+    }
+
+    #[test]
     fn renders_a_finding_with_snippet_and_call_site() {
         let mut sources = Sources::default();
         sources.insert(
