@@ -526,3 +526,24 @@ fn broken_pipe_is_success() {
     assert_eq!(code, tollgate_cli::exit::SUCCESS);
     assert!(err.is_empty(), "{}", String::from_utf8_lossy(&err));
 }
+
+/// Runs `tollgate check` in-process as if stdout were a terminal.
+fn check_on_terminal(extra: &[&str], no_color_env: bool) -> String {
+    let quickstart = workspace_root().join(QUICKSTART);
+    let mut args = vec!["tollgate", "check", quickstart.to_str().unwrap(), "--rule", "IAM001"];
+    args.extend_from_slice(extra);
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut console = tollgate_cli::Console::captured(&mut out, &mut err);
+    console.out_is_terminal = true;
+    console.no_color_env = no_color_env;
+    assert_eq!(tollgate_cli::run(args, &mut console), tollgate_cli::exit::FINDINGS);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn colour_only_on_a_terminal_without_no_color() {
+    assert!(check_on_terminal(&[], false).contains("\u{1b}["), "coloured on a terminal");
+    assert!(!check_on_terminal(&[], true).contains('\u{1b}'), "NO_COLOR");
+    assert!(!check_on_terminal(&["--no-color"], false).contains('\u{1b}'), "--no-color");
+    assert!(!check_on_terminal(&["--format", "json"], false).contains('\u{1b}'), "JSON is never coloured");
+}
