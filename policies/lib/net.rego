@@ -5,13 +5,8 @@ import rego.v1
 
 world_cidrs := {"0.0.0.0/0", "::/0"}
 
-# World-open ingress rules with the world CIDRs they name.
-world_ingress contains [r, cidrs] if {
-	some r in input.network_rules
-	r.direction == "ingress"
-	cidrs := [c | some c in array.concat(r.cidr_ipv4, r.cidr_ipv6); c in world_cidrs]
-	count(cidrs) > 0
-}
+# The world CIDRs an ingress rule names (empty for egress and private sources).
+world_sources(r) := [c | r.direction == "ingress"; some c in array.concat(r.cidr_ipv4, r.cidr_ipv6); c in world_cidrs]
 
 all_protocols(r) if r.protocol in {"all", "-1"}
 

@@ -133,6 +133,9 @@ fn bench(c: &mut Criterion) {
             regorus::Value::from_json_str(&json).unwrap_or(regorus::Value::Null)
         })
     });
+    group.bench_function(format!("input_via_json_value/{n}"), |b| {
+        b.iter(|| serde_json::to_value(black_box(&graph)).map(regorus::Value::from).unwrap_or(regorus::Value::Null))
+    });
     group.bench_function(format!("all_rules/{n}"), |b| b.iter(|| engine.check(black_box(out.clone()))));
     for rule in engine.rules() {
         let Ok(one) = Engine::builder().only_rule(&rule.id).build() else { continue };

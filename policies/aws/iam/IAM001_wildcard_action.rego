@@ -37,7 +37,8 @@ import rego.v1
 import data.tollgate.lib.iam
 
 deny contains f if {
-	some p in iam.identity_policies
+	some p in input.policies
+	iam.identity_policy(p)
 	some s in p.statements
 	iam.is_allow(s)
 	some a in s.actions

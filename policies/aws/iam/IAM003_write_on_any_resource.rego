@@ -53,7 +53,8 @@ offending(s) := {a |
 }
 
 deny contains f if {
-	some p in iam.identity_policies
+	some p in input.policies
+	iam.identity_policy(p)
 	some s in p.statements
 	iam.is_allow(s)
 	"*" in s.resources

@@ -118,7 +118,8 @@ key(p, i) := sprintf("%s/%d", [p.id, i])
 
 # Per statement (keyed by policy id and index): the method actions it grants.
 statement_grants[k] := granted if {
-	some p in iam.identity_policies
+	some p in input.policies
+	iam.identity_policy(p)
 	some i, s in p.statements
 	iam.is_allow(s)
 	k := key(p, i)
@@ -144,7 +145,8 @@ candidates(pattern) := method_actions if iam.wildcard(split(pattern, ":")[0])
 
 # Per policy: the method actions any of its statements grants.
 policy_grants[p.id] := granted if {
-	some p in iam.identity_policies
+	some p in input.policies
+	iam.identity_policy(p)
 	granted := {a | some i, _ in p.statements; some a in statement_grants[key(p, i)]}
 }
 
@@ -173,7 +175,8 @@ summary(names) := sprintf("%s (and %d more)", [concat("; ", array.slice(sorted, 
 }
 
 deny contains f if {
-	some p in iam.identity_policies
+	some p in input.policies
+	iam.identity_policy(p)
 	some i, s in p.statements
 	count(statement_grants[key(p, i)]) > 0
 	names := escalations(p, i, s)

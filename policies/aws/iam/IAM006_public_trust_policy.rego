@@ -65,16 +65,12 @@ trust_policy(p) if {
 	}
 }
 
-trust_statements contains s if {
+deny contains f if {
 	some p in input.policies
 	trust_policy(p)
 	some s in p.statements
 	iam.is_allow(s)
 	not iam.narrowed(s)
-}
-
-deny contains f if {
-	some s in trust_statements
 	some v in iam.public_principals(s)
 	f := {
 		"msg": sprintf("Principal %q can assume the role without a narrowing condition", [v]),
@@ -83,7 +79,11 @@ deny contains f if {
 }
 
 deny contains f if {
-	some s in trust_statements
+	some p in input.policies
+	trust_policy(p)
+	some s in p.statements
+	iam.is_allow(s)
+	not iam.narrowed(s)
 	count(s.not_principals) > 0
 	f := {
 		"msg": "NotPrincipal in an Allow lets every other principal assume the role",

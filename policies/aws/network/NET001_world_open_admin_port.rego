@@ -47,7 +47,9 @@ import rego.v1
 import data.tollgate.lib.net
 
 deny contains f if {
-	some [r, cidrs] in net.world_ingress
+	some r in input.network_rules
+	cidrs := net.world_sources(r)
+	count(cidrs) > 0
 	net.all_protocols(r)
 	f := {
 		"msg": sprintf("%s → all ports and protocols", [concat(", ", cidrs)]),
@@ -56,7 +58,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	some [r, cidrs] in net.world_ingress
+	some r in input.network_rules
+	cidrs := net.world_sources(r)
+	count(cidrs) > 0
 	not net.all_protocols(r)
 	ports := net.admin_ports(r)
 	count(ports) > 0

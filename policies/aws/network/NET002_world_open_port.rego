@@ -48,7 +48,9 @@ web_port(r) if {
 }
 
 deny contains f if {
-	some [r, cidrs] in net.world_ingress
+	some r in input.network_rules
+	cidrs := net.world_sources(r)
+	count(cidrs) > 0
 	net.known_ports(r)
 	not net.all_protocols(r)
 	count(net.admin_ports(r)) == 0

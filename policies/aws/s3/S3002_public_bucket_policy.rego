@@ -47,20 +47,18 @@ s3_owner_types := {"aws_s3_bucket_policy", "aws_s3_bucket", "AWS::S3::BucketPoli
 
 # Resource policies of buckets: attached to a bucket in the graph, held by a
 # bucket-policy resource, or (raw JSON) naming S3 resources.
-bucket_policies contains p if {
+bucket_policy_ids contains id if {
 	some b in input.buckets
 	some id in b.policies
-	some p in input.policies
-	p.id == id
 }
 
-bucket_policies contains p if {
+bucket_policy_ids contains p.id if {
 	some p in input.policies
 	p.role == "resource"
 	p.owner_type in s3_owner_types
 }
 
-bucket_policies contains p if {
+bucket_policy_ids contains p.id if {
 	some p in input.policies
 	p.role == "resource"
 	some s in p.statements
@@ -69,15 +67,16 @@ bucket_policies contains p if {
 	startswith(r, "arn:aws:s3:::")
 }
 
-open_statements contains s if {
-	some p in bucket_policies
-	some s in p.statements
+open_statement(p, s) if {
+	p.id in bucket_policy_ids
 	iam.is_allow(s)
 	not iam.narrowed(s)
 }
 
 deny contains f if {
-	some s in open_statements
+	some p in input.policies
+	some s in p.statements
+	open_statement(p, s)
 	some v in iam.public_principals(s)
 	f := {
 		"msg": sprintf("Principal %q allowed %s without a narrowing condition", [v, iam.show_list(s.actions)]),
@@ -86,7 +85,9 @@ deny contains f if {
 }
 
 deny contains f if {
-	some s in open_statements
+	some p in input.policies
+	some s in p.statements
+	open_statement(p, s)
 	count(s.not_principals) > 0
 	f := {
 		"msg": sprintf("NotPrincipal in an Allow grants %s to every other principal", [iam.show_list(s.actions)]),
