@@ -21,8 +21,9 @@ use tollgate_policy::{Finding, Report, Severity};
 use super::{Sources, failing_findings, scan_errors, sorted_errors, sorted_findings};
 use crate::paths::PathStyle;
 
-/// Multi-line regions longer than this show their first lines only.
-const MAX_SNIPPET_LINES: u32 = 12;
+/// Multi-line regions longer than this show their first lines only (the
+/// renderer already folds the middle of long regions; this bounds its work).
+const MAX_SNIPPET_LINES: u32 = 200;
 
 /// What the text output needs besides the report.
 pub(crate) struct TextOptions {
@@ -276,10 +277,10 @@ mod tests {
 
     #[test]
     fn long_regions_are_cut() {
-        let text: String = (1..=40).map(|i| format!("line{i}\n")).collect();
-        let w = source_window(Some(&text), 2, 40).unwrap();
+        let text: String = (1..=400).map(|i| format!("line{i}\n")).collect();
+        let w = source_window(Some(&text), 2, 400).unwrap();
         assert_eq!(w.text.lines().count(), MAX_SNIPPET_LINES as usize);
-        assert!(w.text.ends_with("line13"));
+        assert!(w.text.ends_with("line201"));
     }
 
     #[test]
