@@ -110,10 +110,14 @@ pub struct ScanTimings {
     pub discovery_micros: u64,
     /// Reading the discovered files (parallel).
     pub read_micros: u64,
-    /// Parsing and evaluating units (Terraform modules, templates, policies), summed.
+    /// Evaluating units (Terraform modules from their parsed directories;
+    /// parsing and evaluating templates and policies), summed.
     pub parse_micros: u64,
     /// `Graph::build` of every unit, summed.
     pub graph_micros: u64,
+    /// Parsing every Terraform directory (once, in parallel) and finding
+    /// the root modules, before any unit is evaluated (wall).
+    pub terraform_parse_micros: u64,
     /// Wall time of the parallel parse and graph-build phase.
     pub units_wall_micros: u64,
     /// Wall time of the whole scan.
@@ -428,7 +432,9 @@ fn run(
         });
         stats.files_scanned += d.files.len() + d.var_files.len();
     }
+    let roots_start = Instant::now();
     let roots = parse::terraform::roots(ctx, &dirs);
+    timings.terraform_parse_micros = micros_since(roots_start);
 
     enum Job<'a> {
         Terraform(&'a TerraformDir),
