@@ -1,0 +1,28 @@
+//! The parse-only floor: discovers the files tollgate would read under the
+//! given paths, reads and parses them in parallel (hcl-edit for HCL,
+//! serde_json for JSON, saphyr for YAML) and stops there: no evaluation, no
+//! graph, no rules. Prints one line: files, bytes, failures, wall time.
+//!
+//! Usage: parse_floor PATH...
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+fn main() -> ExitCode {
+    let roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
+    if roots.is_empty() {
+        eprintln!("usage: parse_floor PATH...");
+        return ExitCode::from(2);
+    }
+    let start = Instant::now();
+    let stats = tollgate_benches::parse_floor(&roots);
+    println!(
+        "files={} bytes={} failed={} wall_ms={:.1}",
+        stats.files,
+        stats.bytes,
+        stats.failed,
+        start.elapsed().as_secs_f64() * 1000.0
+    );
+    ExitCode::SUCCESS
+}
