@@ -13,6 +13,20 @@ use serde_json::Value as Json;
 
 const QUICKSTART: &str = "fixtures/examples/quickstart";
 
+/// The rules the quickstart example is built to trigger. Snapshots select
+/// them, so that rules added to the catalog do not change the snapshots.
+const QUICKSTART_RULES: [&str; 12] = [
+    "--rule", "IAM001", "--rule", "IAM002", "--rule", "IAM006", "--rule", "NET001", "--rule", "S3001", "--rule",
+    "S3004",
+];
+
+fn quickstart(args: &[&str]) -> Output {
+    let mut all = vec!["check", QUICKSTART];
+    all.extend_from_slice(&QUICKSTART_RULES);
+    all.extend_from_slice(args);
+    tollgate(&all)
+}
+
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -131,7 +145,7 @@ const READ_ONLY_JSON: &str = r#"{
 
 #[test]
 fn quickstart_text() {
-    let out = tollgate(&["check", QUICKSTART, "--no-color"]);
+    let out = quickstart(&["--no-color"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(!stdout(&out).contains('\u{1b}'), "no colour when piped");
     redacted!({
@@ -141,7 +155,7 @@ fn quickstart_text() {
 
 #[test]
 fn quickstart_json() {
-    let out = tollgate(&["check", QUICKSTART, "--format", "json"]);
+    let out = quickstart(&["--format", "json"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report = json(&out);
     assert_eq!(report["summary"]["findings"], report["findings"].as_array().unwrap().len());
@@ -153,7 +167,7 @@ fn quickstart_json() {
 
 #[test]
 fn quickstart_sarif() {
-    let out = tollgate(&["check", QUICKSTART, "--format", "sarif"]);
+    let out = quickstart(&["--format", "sarif"]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let log = json(&out);
     let run = &log["runs"][0];
@@ -173,11 +187,19 @@ fn quickstart_sarif() {
     assert_eq!(run["invocations"][0]["executionSuccessful"], true);
     // The rule texts come from the rules' metadata (checked above and by
     // `tollgate explain`); the snapshot keeps their shape, not their prose.
+    // The snapshot keeps the rules that have results, and no rule indexes
+    // (checked above), so that rules added to the catalog do not change it.
     let mut log = log.clone();
-    for rule in log["runs"][0]["tool"]["driver"]["rules"].as_array_mut().unwrap() {
+    let used: Vec<Json> = log["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["ruleId"].clone()).collect();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"].as_array_mut().unwrap();
+    rules.retain(|r| used.contains(&r["id"]));
+    for rule in rules {
         rule["fullDescription"]["text"] = Json::from("[description]");
         rule["help"]["text"] = Json::from("[help]");
         rule["help"]["markdown"] = Json::from("[help markdown]");
+    }
+    for result in log["runs"][0]["results"].as_array_mut().unwrap() {
+        result["ruleIndex"] = Json::from("[index]");
     }
     redacted!({
         insta::assert_snapshot!("quickstart_sarif", serde_json::to_string_pretty(&log).unwrap());
@@ -546,4 +568,63 @@ fn colour_only_on_a_terminal_without_no_color() {
     assert!(!check_on_terminal(&[], true).contains('\u{1b}'), "NO_COLOR");
     assert!(!check_on_terminal(&["--no-color"], false).contains('\u{1b}'), "--no-color");
     assert!(!check_on_terminal(&["--format", "json"], false).contains('\u{1b}'), "JSON is never coloured");
+}
+
+const CUSTOM_RULE: &str = r#"# METADATA
+# title: Security group without a description
+# description: |
+#   ## What it flags
+#   A security group resource with no `description`.
+#   ## Why it is risky
+#   Nobody knows what it is for.
+#   ## Example
+#   A bare `aws_security_group`.
+#   ## Fix
+#   Describe it.
+# custom:
+#   id: ORG001
+#   severity: low
+#   hazard_zone: C
+#   remediation: Add a description.
+package org.rules.ORG001
+
+import rego.v1
+
+deny contains f if {
+	some r in input.resources
+	r.type == "aws_security_group"
+	not r.attributes.description
+	f := {"msg": sprintf("%s has no description", [r.address]), "loc": r.loc}
+}
+"#;
+
+#[test]
+fn custom_rules_from_policy_dirs() {
+    let dir = TempDir::new("custom");
+    dir.write("rules/ORG001_sg_description.rego", CUSTOM_RULE);
+    dir.write("infra/main.tf", OPEN_SSH_TF);
+    let out = tollgate_in(&dir.0, &["check", "infra", "--policy", "rules", "--no-bundled", "--format", "json"]);
+    assert_eq!(code(&out), 0, "ORG001 is low: {}{}", stdout(&out), stderr(&out));
+    assert_eq!(finding_keys(&json(&out)), vec!["ORG001 infra/main.tf:1 aws_security_group.ssh"]);
+    // With the bundled rules too; the custom rule is declared in SARIF and tagged.
+    let sarif = json(&tollgate_in(&dir.0, &["check", "infra", "--policy", "rules", "--format", "sarif"]));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let org = rules.iter().find(|r| r["id"] == "ORG001").unwrap();
+    assert!(org["properties"]["tags"].as_array().unwrap().contains(&Json::from("custom")));
+    let ids: Vec<&str> =
+        sarif["runs"][0]["results"].as_array().unwrap().iter().map(|r| r["ruleId"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["ORG001", "NET001"], "by line: the resource (1) before its ingress block (2)");
+    let table = stdout(&tollgate_in(&dir.0, &["rules", "--policy", "rules", "--no-bundled"]));
+    assert!(
+        table.contains(
+            "ORG001  low       C     Security group without a description [rules/ORG001_sg_description.rego]"
+        ),
+        "{table}"
+    );
+    // A rule that does not load is a usage error (exit 2) naming the file.
+    dir.write("bad/X.rego", "# METADATA\n# title: x\n# custom:\n#   colour: red\npackage x\n");
+    let out = tollgate_in(&dir.0, &["check", "infra", "--policy", "bad"]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("bad/X.rego"), "{}", stderr(&out));
+    assert!(out.stdout.is_empty());
 }
