@@ -184,7 +184,7 @@ fn every_policy_file_is_bundled_and_named_for_its_rule() {
 #[test]
 fn every_bundled_rule_has_complete_metadata() {
     let engine = Engine::builder().build().unwrap();
-    assert_eq!(engine.rules().len(), 13);
+    assert!(engine.rules().len() >= 13);
     let mut seen = BTreeSet::new();
     for r in engine.rules() {
         assert!(seen.insert(r.id.clone()), "duplicate id {}", r.id);
