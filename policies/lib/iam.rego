@@ -75,7 +75,7 @@ grants_specific(s, action) if {
 # Verbs of actions that only read or list (access levels Read and List).
 read_verbs := [
 	"get", "list", "describe", "head", "search", "lookup", "query", "scan", "select",
-	"batchget", "view", "check", "validate", "estimate", "preview", "simulate", "test",
+	"batchget", "batchcheck", "view", "check", "validate", "estimate", "preview", "simulate", "test",
 	"verify", "detect", "download", "discover", "read", "retrieve", "filter",
 ]
 
