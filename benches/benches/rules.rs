@@ -40,7 +40,9 @@ fn rules(c: &mut Criterion) {
             b.iter_batched(|| output.clone(), |o| black_box(engine.check(o)), BatchSize::SmallInput)
         });
     }
-    group.bench_function("all", |b| b.iter_batched(|| output.clone(), |o| black_box(all.check(o)), BatchSize::SmallInput));
+    group.bench_function("all", |b| {
+        b.iter_batched(|| output.clone(), |o| black_box(all.check(o)), BatchSize::SmallInput)
+    });
     group.finish();
 }
 

@@ -104,9 +104,8 @@ const PHASES: [&str; 13] = [
 ];
 
 fn run() -> Result<(), String> {
-    let args = parse_args().map_err(|e| {
-        if e.is_empty() { "usage: phases [--runs N] [--json] PATH...".to_string() } else { e }
-    })?;
+    let args = parse_args()
+        .map_err(|e| if e.is_empty() { "usage: phases [--runs N] [--json] PATH...".to_string() } else { e })?;
     let mut samples: BTreeMap<&str, Vec<u64>> = PHASES.iter().map(|p| (*p, Vec::new())).collect();
     let mut push = |phase: &'static str, v: u64| {
         if let Some(s) = samples.get_mut(phase) {
@@ -146,10 +145,8 @@ fn run() -> Result<(), String> {
         last = (stats.files_scanned, stats.units, stats.resources, report.findings.len());
         drop(text);
     }
-    let medians: Vec<(&str, f64)> = PHASES
-        .iter()
-        .map(|p| (*p, samples.get_mut(p).map(|s| median(s)).unwrap_or(0) as f64 / 1000.0))
-        .collect();
+    let medians: Vec<(&str, f64)> =
+        PHASES.iter().map(|p| (*p, samples.get_mut(p).map(|s| median(s)).unwrap_or(0) as f64 / 1000.0)).collect();
     let (files, units, resources, findings) = last;
     let rss = peak_rss_kib();
     if args.json {
