@@ -20,7 +20,7 @@ use tollgate_core::{Diagnostic, ScanOptions, ScanOutput};
 
 use crate::error::Error;
 use crate::meta;
-use crate::report::{Finding, Report, RuleStat, Severity, Summary, Zone};
+use crate::report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -147,6 +147,8 @@ struct UnitResult {
     errors: Vec<Diagnostic>,
     /// Per active rule: (findings, errors, micros).
     stats: Vec<(usize, usize, u64)>,
+    /// Converting the graph into the rules' input.
+    input_micros: u64,
 }
 
 impl Engine {
@@ -304,13 +306,20 @@ impl Engine {
     }
 
     fn check_since(&self, output: ScanOutput, start: Instant) -> Report {
+        let t = Instant::now();
         let results: Vec<UnitResult> = output.units.par_iter().map(|u| self.eval_graph(&u.graph, &u.root)).collect();
-        self.assemble(results, output.diagnostics, &output.stats, output.sources, start)
+        let wall = micros(t);
+        let mut report = self.assemble(results, output.diagnostics, &output.stats, output.sources, start);
+        report.summary.eval_timings.wall_micros = wall;
+        report
     }
 
     fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {
-        match graph_to_value(graph) {
-            Ok(input) => self.eval_input(input, root),
+        let t = Instant::now();
+        let input = graph_to_value(graph);
+        let input_micros = micros(t);
+        match input {
+            Ok(input) => UnitResult { input_micros, ..self.eval_input(input, root) },
             Err(message) => UnitResult {
                 errors: vec![Diagnostic::error(root.clone(), "rule", format!("cannot convert the graph: {message}"))],
                 stats: vec![(0, 0, 0); self.active.len()],
@@ -328,7 +337,7 @@ impl Engine {
             let Some(meta) = self.rules.get(rule.index) else { continue };
             let t = Instant::now();
             let value = rego.eval_rule(rule.entrypoint.clone());
-            let micros = u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX);
+            let micros = micros(t);
             let before = out.findings.len();
             let mut errors = 0;
             match value {
@@ -377,7 +386,10 @@ impl Engine {
             .map(|m| RuleStat { rule_id: m.id.clone(), ..RuleStat::default() })
             .collect();
         let mut findings = Vec::new();
+        let mut eval_timings = EvalTimings::default();
         for r in results {
+            eval_timings.input_micros += r.input_micros;
+            eval_timings.rules_micros += r.stats.iter().map(|s| s.2).sum::<u64>();
             for (stat, (n, e, micros)) in rule_stats.iter_mut().zip(r.stats) {
                 stat.findings += n;
                 stat.errors += e;
@@ -406,6 +418,7 @@ impl Engine {
             files_failed: stats.files_failed,
             resources: stats.resources,
             findings: findings.len(),
+            eval_timings,
             ..Summary::default()
         };
         for f in &findings {
@@ -420,6 +433,10 @@ impl Engine {
         summary.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         Report { version: env!("CARGO_PKG_VERSION").to_string(), findings, errors, summary, rule_stats, sources }
     }
+}
+
+fn micros(t: Instant) -> u64 {
+    u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
 /// Every `*.rego` file under `dir` (recursively), except `*_test.rego`.
@@ -444,7 +461,9 @@ fn collect_rego(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
     Ok(())
 }
 
-/// Converts a unit's graph into the rules' `input`, once per unit.
+/// Converts a unit's graph into the rules' `input` (its JSON form, as
+/// `tollgate graph` prints it), once per unit. Going through a JSON string
+/// measured faster than through `serde_json::Value` (see benches/README.md).
 pub(crate) fn graph_to_value(graph: &Graph) -> Result<regorus::Value, String> {
     let json = serde_json::to_string(graph).map_err(|e| e.to_string())?;
     regorus::Value::from_json_str(&json).map_err(|e| format!("{e:#}"))

@@ -46,4 +46,4 @@ mod report;
 
 pub use engine::{DEFAULT_RULE_TIME_LIMIT, Engine, EngineBuilder, RuleMeta};
 pub use error::Error;
-pub use report::{Finding, Report, RuleStat, Severity, Summary, Zone};
+pub use report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};

@@ -62,6 +62,11 @@ pub struct Summary {
     pub low: usize,
     pub info: usize,
     pub duration_ms: u64,
+    /// Where the evaluation time went (the scan's own phases are in
+    /// `tollgate_core::ScanOutput::timings`). Not serialized: timings would
+    /// make the JSON output unstable.
+    #[serde(skip)]
+    pub eval_timings: EvalTimings,
 }
 
 /// Evaluation statistics of one rule over a whole scan.
@@ -93,6 +98,19 @@ pub struct Report {
     /// The text of every file read, by display path (for rendering snippets).
     #[serde(skip)]
     pub sources: BTreeMap<Arc<str>, Arc<str>>,
+}
+
+/// Time spent evaluating rules, in microseconds. `input_micros` and
+/// `rules_micros` are summed over the parallel workers; `wall_micros` is the
+/// wall time of the whole evaluation phase.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct EvalTimings {
+    /// Converting unit graphs into the rules' input.
+    pub input_micros: u64,
+    /// Evaluating the rules (the sum of `RuleStat::eval_micros`).
+    pub rules_micros: u64,
+    /// Wall time of conversion plus evaluation over all units.
+    pub wall_micros: u64,
 }
 
 impl Severity {
