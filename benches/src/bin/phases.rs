@@ -10,18 +10,16 @@
 //! all parsed first (in parallel), then units are evaluated and their
 //! graphs built in parallel; `(sum)` rows (and `rules (sum)`, from
 //! `Report::rule_stats`) add up the worker threads, so they can exceed the
-//! wall time of their phase.
-//! The input conversion is measured separately with the same two steps the
-//! engine runs per unit (graph to JSON text, JSON text to a regorus value).
+//! wall time of their phase. The evaluation phases (input conversion,
+//! rules) come from `Summary::eval_timings` of the report.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use rayon::prelude::*;
 use tollgate_benches::median;
-use tollgate_core::{ScanOptions, ScanOutput};
+use tollgate_core::ScanOptions;
 use tollgate_policy::Engine;
 
 struct Args {
@@ -54,27 +52,6 @@ fn micros(t: Instant) -> u64 {
     u64::try_from(t.elapsed().as_micros()).unwrap_or(u64::MAX)
 }
 
-/// Graph to regorus input for every unit, in parallel: (wall, summed) micros.
-fn input_conversion(output: &ScanOutput) -> Result<(u64, u64), String> {
-    let start = Instant::now();
-    let each: Vec<Result<u64, String>> = output
-        .units
-        .par_iter()
-        .map(|u| {
-            let t = Instant::now();
-            let json = serde_json::to_string(&u.graph).map_err(|e| e.to_string())?;
-            let value = regorus::Value::from_json_str(&json).map_err(|e| format!("{e:#}"))?;
-            drop(value);
-            Ok(micros(t))
-        })
-        .collect();
-    let mut sum = 0;
-    for e in each {
-        sum += e?;
-    }
-    Ok((micros(start), sum))
-}
-
 /// Peak resident set size of this process so far (VmHWM), in KiB.
 fn peak_rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -97,8 +74,8 @@ const PHASES: [&str; 13] = [
     "evaluate+graph (wall)",
     "scan total",
     "input conversion (sum)",
-    "input conversion (wall)",
     "rules (sum)",
+    "evaluation (wall)",
     "check total (wall)",
     "json output",
 ];
@@ -129,15 +106,14 @@ fn run() -> Result<(), String> {
         push("evaluate+graph (wall)", st.units_wall_micros);
         push("scan total", st.total_micros);
 
-        let (conv_wall, conv_sum) = input_conversion(&output)?;
-        push("input conversion (sum)", conv_sum);
-        push("input conversion (wall)", conv_wall);
-
         let stats = output.stats.clone();
         let t = Instant::now();
         let report = engine.check(output);
         push("check total (wall)", micros(t));
-        push("rules (sum)", report.rule_stats.iter().map(|r| r.eval_micros).sum());
+        let et = report.summary.eval_timings;
+        push("input conversion (sum)", et.input_micros);
+        push("rules (sum)", et.rules_micros);
+        push("evaluation (wall)", et.wall_micros);
 
         let t = Instant::now();
         let text = serde_json::to_string(&report).map_err(|e| e.to_string())?;
