@@ -137,7 +137,9 @@ macro_rules! rule_tests {
     };
 }
 
-rule_tests!(IAM001, IAM002, IAM003, IAM004, IAM005, IAM006, IAM007, NET001, NET002, S3001, S3002, S3003, S3004,);
+rule_tests!(
+    IAM001, IAM002, IAM003, IAM004, IAM005, IAM006, IAM007, IAM008, IAM009, NET001, NET002, S3001, S3002, S3003, S3004,
+);
 
 #[test]
 fn every_rule_has_fire_and_silent_fixtures_and_a_test() {

@@ -1,0 +1,103 @@
+# METADATA
+# title: Data-exfiltration or credential-exposure action on every resource
+# description: |
+#   ## What it flags
+#   An identity policy `Allow` statement on `"Resource": "*"` (or with
+#   `NotResource`) whose actions, expanded against the IAM action catalog,
+#   include actions the catalog tags as data exfiltration
+#   (`s3:GetObject`, `secretsmanager:GetSecretValue`,
+#   `ssm:GetParameter(s)(ByPath)`, `rds:CopyDBSnapshot`…) or credential
+#   exposure (`iam:CreateAccessKey`, `iam:CreateLoginProfile`,
+#   `sts:AssumeRole`, `ecr:GetAuthorizationToken`…). Wildcards count by
+#   what they expand to: `s3:Get*`, `ssm:GetParameter*`, `secretsmanager:*`
+#   and `NotAction` all qualify. The message lists the actions (at most
+#   five) and the patterns that granted them
+#   (with the number of the others).
+#
+#   Informational: reading secrets or objects is often the job, but on
+#   every resource it is also everything an attacker holding the
+#   credentials needs. Statements whose action is unknown before apply are
+#   not reported.
+#
+#   ## Why it is risky
+#   These are the actions that turn a compromised workload into a data
+#   breach: every object in every bucket, every secret, every parameter,
+#   or new long-lived credentials for other principals. Scoping them to
+#   the resources the workload owns limits what a leak exposes. Zone B:
+#   data access.
+#
+#   ## Example
+#   ```json
+#   {"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue", "s3:Get*"], "Resource": "*"}
+#   ```
+#
+#   ## Fix
+#   Name the secrets, parameters and buckets:
+#   `arn:aws:secretsmanager:eu-west-1:123456789012:secret:app/*`,
+#   `arn:aws:s3:::reports/*`, `arn:aws:ssm:*:*:parameter/app/*`.
+# related_resources:
+#   - https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege
+#   - https://github.com/salesforce/policy_sentry
+#   - https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html
+# custom:
+#   id: IAM009
+#   severity: info
+#   hazard_zone: B
+#   remediation: Scope data-reading and credential-issuing actions to the ARNs of the resources the principal needs.
+package tollgate.rules.IAM009
+
+import rego.v1
+
+import data.tollgate.lib.iam
+
+# Granted actions of `s` tagged as data exfiltration, then those tagged as
+# credential exposure (canonical names in catalog order; complete lists).
+exposed(s) := array.concat(
+	object.get(s.grants, "data_exfiltration", []),
+	object.get(s.grants, "credentials_exposure", []),
+)
+
+# The patterns of `s` that grant at least one of `actions`: a sample entry
+# names it, or the pattern matches it by glob. NotAction patterns are shown
+# as `NotAction "..."`.
+granting(s, actions) := sort({show_pattern(pat) |
+	some pat in s.grants.patterns
+	some a in actions
+	pattern_grants(pat, a)
+})
+
+pattern_grants(pat, a) if {
+	not pat.not
+	iam.matches(pat.pattern, a)
+}
+
+pattern_grants(pat, _) if pat.not
+
+show_pattern(pat) := sprintf("NotAction %q", [pat.pattern]) if pat.not
+
+show_pattern(pat) := sprintf("%q", [pat.pattern]) if not pat.not
+
+scope(s) := "Resource \"*\"" if "*" in s.resources
+
+scope(s) := sprintf("NotResource %s", [iam.show_list(s.not_resources)]) if {
+	not "*" in s.resources
+	count(s.not_resources) > 0
+}
+
+capped(names) := concat(", ", names) if count(names) <= 5
+
+capped(names) := sprintf("%s (and %d more)", [concat(", ", array.slice(names, 0, 5)), count(names) - 5]) if count(names) > 5
+
+deny contains f if {
+	some p in input.policies
+	iam.identity_policy(p)
+	some s in p.statements
+	iam.is_allow(s)
+	s.grants.any_resource
+	actions := exposed(s)
+	count(actions) > 0
+	f := {
+		"msg": sprintf("%s on %s (granted by %s)", [capped(actions), scope(s), concat(", ", granting(s, actions))]),
+		"loc": s.loc,
+	}
+}
