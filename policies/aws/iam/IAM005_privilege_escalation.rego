@@ -25,8 +25,11 @@
 #
 #   A method counts when an `Allow` statement grants its first action on a
 #   wildcard resource (one containing `*`, or via `NotResource`) and the
-#   same policy grants the rest. Action patterns match case-insensitively
-#   with glob semantics (`iam:*`, `iam:Put*Policy`). For the "other users"
+#   same policy grants the rest. Actions are taken from the statement's
+#   expansion against the IAM action catalog, so `iam:*`, `iam:Create*`,
+#   `iam:Put*Policy` and `NotAction: s3:*` count (case-insensitively), and
+#   an action removed by an unconditional `Deny` on `*` in the same policy
+#   does not. For the "other users"
 #   methods a resource scoped to `${aws:username}` (self-service) does not
 #   count. The full wildcard `"*"` is left to IAM001. One finding per
 #   statement lists every method it enables.
@@ -123,13 +126,36 @@ statement_grants[k] := granted if {
 	some i, s in p.statements
 	iam.is_allow(s)
 	k := key(p, i)
-	granted := {a |
-		some pattern in s.actions
-		is_string(pattern)
-		not iam.full_wildcard(pattern)
-		some a in candidates(pattern)
-		iam.matches(pattern, a)
-	}
+	granted := statement_actions(s)
+}
+
+# With the catalog annotation, its expansion; without it (a graph built
+# elsewhere), the `Action` patterns matched by glob.
+statement_actions(s) := expanded(s) if is_object(s.grants)
+
+statement_actions(s) := matched(s) if not is_object(s.grants)
+
+# Method actions matched by the statement's `Action` patterns.
+matched(s) := {a |
+	some pattern in s.actions
+	is_string(pattern)
+	not iam.full_wildcard(pattern)
+	some a in candidates(pattern)
+	iam.matches(pattern, a)
+}
+
+# Method actions in the catalog expansion (`grants.escalation`: after the
+# same policy's Denies, including what `NotAction` grants). A statement
+# with the full wildcard is IAM001's.
+expanded(s) := {lower(a) |
+	not full_wildcard_statement(s)
+	some a in object.get(s.grants, "escalation", [])
+	lower(a) in method_actions
+}
+
+full_wildcard_statement(s) if {
+	some pattern in s.actions
+	iam.full_wildcard(pattern)
 }
 
 # Method actions by service, so a pattern is only matched against its own service's.
