@@ -7,10 +7,17 @@
 #   (`s3:PutObject`, `iam:PutRolePolicy`, `ec2:TerminateInstances`…) which
 #   could have been limited to specific resources.
 #
-#   Not flagged: read and list actions (`Get*`, `List*`, `Describe*`…),
-#   actions that only accept `"*"` because AWS offers no resource-level
-#   constraint for them (`cloudwatch:PutMetricData`, `kms:CreateKey`…),
-#   and the full or service-wide wildcards, which IAM001 and IAM002 report.
+#   Access levels and resource support come from the IAM action catalog:
+#   a pattern counts when it expands to Write or Permissions-management
+#   actions that accept a narrower resource (after the same policy's
+#   unconditional Denies); a wildcard is shown with its expansion.
+#
+#   Not flagged: Read, List and Tagging actions (`Get*`, `List*`,
+#   `Describe*`, `ec2:CreateTags`…), actions that only accept `"*"`
+#   because AWS offers no resource-level constraint for them
+#   (`kms:CreateKey`, `logs:PutResourcePolicy`, `xray:PutTraceSegments`…),
+#   `NotAction` (IAM004), and the full or service-wide wildcards, which
+#   IAM001 and IAM002 report.
 #
 #   ## Why it is risky
 #   `Resource: "*"` extends a write to every bucket, table, queue and role
@@ -42,15 +49,38 @@ import rego.v1
 
 import data.tollgate.lib.iam
 
-# Actions of `s` that write or manage permissions on any resource.
-offending(s) := {a |
+# Actions of `s` that write or manage permissions on any resource, as
+# written. With the catalog annotation: the `Action` patterns that expand
+# to Write or Permissions-management actions accepting a narrower resource
+# (after the same policy's Denies), wildcards shown with their expansion.
+offending(s) := {show_pattern(pat) |
+	object.get(s.grants, "constrainable_write_count", 0) > 0
+	some pat in s.grants.patterns
+	not pat.not
+	object.get(pat, "constrainable_write", 0) > 0
+	not iam.full_wildcard(pat.pattern)
+	not iam.service_wildcard(pat.pattern)
+} if is_object(s.grants)
+
+# Without it (a graph built elsewhere): by verb and a list of `*`-only actions.
+offending(s) := {sprintf("%q", [a]) |
 	some a in s.actions
 	is_string(a)
 	not iam.full_wildcard(a)
 	not iam.service_wildcard(a)
 	not iam.read_only(a)
 	not iam.star_only(a)
-}
+} if not is_object(s.grants)
+
+show_pattern(pat) := sprintf("%q", [pat.pattern]) if not pat.wildcard
+
+show_pattern(pat) := sprintf("%q (%d write or permissions-management actions: %s)", [
+	pat.pattern, pat.constrainable_write, sample(pat),
+]) if pat.wildcard
+
+sample(pat) := concat(", ", array.slice(pat.sample, 0, 3)) if count(pat.sample) <= 3
+
+sample(pat) := sprintf("%s…", [concat(", ", array.slice(pat.sample, 0, 3))]) if count(pat.sample) > 3
 
 deny contains f if {
 	some p in input.policies
@@ -62,7 +92,7 @@ deny contains f if {
 	count(actions) > 0
 	noun := {true: "Actions", false: "Action"}[count(actions) > 1]
 	f := {
-		"msg": sprintf("%s %s on Resource \"*\"", [noun, iam.show_list(actions)]),
+		"msg": sprintf("%s %s on Resource \"*\"", [noun, concat(", ", sort(actions))]),
 		"loc": s.loc,
 	}
 }
