@@ -7,6 +7,12 @@
 #   are case-insensitive, so `"S3:*"` is the same grant. The full wildcard
 #   `"*"` is IAM001's.
 #
+#   Also flagged: a narrower wildcard that the IAM action catalog expands
+#   to a service's permissions-management actions (`iam:Put*`,
+#   `iam:*Policy*`, `s3:PutBucket*`), or to every action of its service.
+#   The message shows the expansion. Write-only families
+#   (`dynamodb:*Item`) on `"Resource": "*"` are IAM003's.
+#
 #   ## Why it is risky
 #   A service wildcard grants the service's destructive and
 #   permissions-management actions along with the ones the workload uses:
@@ -53,3 +59,35 @@ deny contains f if {
 		"loc": s.loc,
 	}
 }
+
+# A narrower wildcard that expands to permissions-management actions (or
+# to a whole service) according to the catalog.
+deny contains f if {
+	some p in input.policies
+	iam.identity_policy(p)
+	some s in p.statements
+	iam.is_allow(s)
+	is_object(s.grants)
+	some pat in s.grants.patterns
+	pat.wildcard
+	not pat.not
+	not iam.full_wildcard(pat.pattern)
+	not iam.service_wildcard(pat.pattern)
+	what := family(pat)
+	f := {
+		"msg": sprintf("Action %q expands to %s (%s)", [pat.pattern, what, expansion(pat)]),
+		"loc": s.loc,
+	}
+}
+
+family(pat) := sprintf("every %s action", [concat(", ", pat.services)]) if pat.service_full
+
+family(pat) := sprintf("%d %s actions, %d of them permissions management", [pat.count, concat(", ", pat.services), n]) if {
+	not pat.service_full
+	n := object.get(pat.access_levels, "Permissions management", 0)
+	n > 0
+}
+
+expansion(pat) := concat(", ", pat.sample) if pat.count <= count(pat.sample)
+
+expansion(pat) := sprintf("%s…", [concat(", ", pat.sample)]) if pat.count > count(pat.sample)
