@@ -14,6 +14,9 @@
 #   five) and the patterns that granted them
 #   (with the number of the others).
 #
+#   A statement with the full wildcard `"*"` is IAM001's and not repeated
+#   here.
+#
 #   Informational: reading secrets or objects is often the job, but on
 #   every resource it is also everything an attacker holding the
 #   credentials needs. Statements whose action is unknown before apply are
@@ -77,6 +80,11 @@ show_pattern(pat) := sprintf("NotAction %q", [pat.pattern]) if pat.not
 
 show_pattern(pat) := sprintf("%q", [pat.pattern]) if not pat.not
 
+full_wildcard_statement(s) if {
+	some a in s.actions
+	iam.full_wildcard(a)
+}
+
 scope(s) := "Resource \"*\"" if "*" in s.resources
 
 scope(s) := sprintf("NotResource %s", [iam.show_list(s.not_resources)]) if {
@@ -94,6 +102,7 @@ deny contains f if {
 	some s in p.statements
 	iam.is_allow(s)
 	s.grants.any_resource
+	not full_wildcard_statement(s)
 	actions := exposed(s)
 	count(actions) > 0
 	f := {
