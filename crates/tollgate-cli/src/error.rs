@@ -16,6 +16,9 @@ pub enum CliError {
     Engine(#[from] tollgate_policy::Error),
     #[error(transparent)]
     Scan(#[from] tollgate_core::Error),
+    /// The IAM action catalog (`--catalog FILE`) could not be read.
+    #[error(transparent)]
+    Catalog(#[from] tollgate_catalog::CatalogError),
     #[error("cannot write {path}: {source}")]
     Output { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]

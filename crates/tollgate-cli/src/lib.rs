@@ -78,6 +78,8 @@ enum Command {
     Explain(commands::explain::ExplainArgs),
     /// Score the rules against labelled directories (expected.json).
     Eval(commands::eval::EvalArgs),
+    /// Inspect the embedded IAM action catalog (`catalog info`).
+    Catalog(commands::catalog::CatalogArgs),
 }
 
 /// When invoked as `cargo tollgate ARGS`, cargo runs `cargo-tollgate tollgate
@@ -142,6 +144,7 @@ where
         Command::Rules(args) => args.execute(console),
         Command::Explain(args) => args.execute(console),
         Command::Eval(args) => args.execute(console),
+        Command::Catalog(args) => args.execute(console),
     };
     let flushed = console.out.flush().map_err(CliError::Io);
     match result.and_then(|code| flushed.map(|()| code)) {

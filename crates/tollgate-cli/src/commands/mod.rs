@@ -13,6 +13,7 @@ use tollgate_policy::{Engine, EngineBuilder, Severity};
 
 use crate::error::CliError;
 
+pub(crate) mod catalog;
 pub(crate) mod check;
 pub(crate) mod eval;
 pub(crate) mod explain;
