@@ -21,7 +21,8 @@ pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use error::{Error, Result};
 pub use graph::Graph;
 pub use scan::{
-    DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats, ScanTimings, Unit, scan_paths, scan_sources,
+    DEFAULT_FILE_TIME_LIMIT, DEFAULT_MAX_EVAL_STEPS, DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats,
+    ScanTimings, Unit, scan_paths, scan_sources,
 };
 pub use source::SourceFile;
 pub use span::{LineIndex, Span};

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -19,6 +19,14 @@ use crate::source::{self, FileAccess, ReadError, SourceFile};
 
 /// Default limit on the size of one input file.
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// Default wall-clock budget for evaluating one unit (a root module with its
+/// children, or one template).
+pub const DEFAULT_FILE_TIME_LIMIT: Duration = Duration::from_secs(10);
+
+/// Default budget of evaluation steps for one unit. Deterministic, unlike
+/// the time limit: the same input stops at the same place on every machine.
+pub const DEFAULT_MAX_EVAL_STEPS: u64 = 10_000_000;
 
 /// Options of a scan.
 #[derive(Debug, Clone)]
@@ -38,6 +46,11 @@ pub struct ScanOptions {
     pub max_file_bytes: u64,
     /// Configuration directory for Terraform plans (`--config-dir`).
     pub config_dir: Option<PathBuf>,
+    /// Wall-clock budget for evaluating one unit; a unit over it stops with
+    /// a `limit` diagnostic and its remaining values are unknown.
+    pub file_time_limit: Duration,
+    /// Evaluation steps allowed for one unit (same effect as the time limit).
+    pub max_eval_steps: u64,
 }
 
 impl Default for ScanOptions {
@@ -49,6 +62,57 @@ impl Default for ScanOptions {
             allow_outside_root: false,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             config_dir: None,
+            file_time_limit: DEFAULT_FILE_TIME_LIMIT,
+            max_eval_steps: DEFAULT_MAX_EVAL_STEPS,
+        }
+    }
+}
+
+/// The evaluation budget of one unit: a step count and a deadline. An
+/// evaluator calls [`Budget::step`] once per expression; once it returns
+/// false the evaluator reports [`Budget::message`] once (code `limit`) and
+/// yields unknowns for everything left, so the unit finishes quickly with
+/// what was evaluated so far.
+#[derive(Debug)]
+pub(crate) struct Budget {
+    steps: u64,
+    max_steps: u64,
+    started: Instant,
+    limit: Duration,
+    exceeded: Option<Exceeded>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Exceeded {
+    Steps,
+    Time,
+}
+
+impl Budget {
+    pub(crate) fn new(max_steps: u64, limit: Duration) -> Budget {
+        Budget { steps: 0, max_steps, started: Instant::now(), limit, exceeded: None }
+    }
+
+    /// Counts one step; false once the budget is spent (and from then on).
+    pub(crate) fn step(&mut self) -> bool {
+        if self.exceeded.is_some() {
+            return false;
+        }
+        self.steps += 1;
+        if self.steps > self.max_steps {
+            self.exceeded = Some(Exceeded::Steps);
+        } else if self.steps.is_multiple_of(1024) && self.started.elapsed() > self.limit {
+            self.exceeded = Some(Exceeded::Time);
+        }
+        self.exceeded.is_none()
+    }
+
+    /// What was exceeded, for the evaluator's `limit` diagnostic
+    /// ("evaluation stopped at {this}; the rest is unknown").
+    pub(crate) fn message(&self) -> String {
+        match self.exceeded {
+            Some(Exceeded::Time) => format!("the time limit of {} s for one unit", self.limit.as_secs_f64()),
+            _ => format!("more than {} evaluation steps in one unit", self.max_steps),
         }
     }
 }
@@ -62,6 +126,13 @@ pub(crate) struct ScanContext {
     pub(crate) extra_var_files: Vec<SourceFile>,
     /// Merged CloudFormation parameter overrides.
     pub(crate) params: BTreeMap<String, String>,
+}
+
+impl ScanContext {
+    /// A fresh evaluation budget for one unit.
+    pub(crate) fn budget(&self) -> Budget {
+        Budget::new(self.options.max_eval_steps, self.options.file_time_limit)
+    }
 }
 
 /// One independently evaluated piece of input and its graph.
@@ -517,6 +588,19 @@ mod tests {
         assert_eq!(classify(Path::new("x.tfvars")), None);
         assert_eq!(classify(Path::new("t.yml")), Some(FileClass::Document(DocFormat::Yaml)));
         assert_eq!(classify(Path::new("README.md")), None);
+    }
+
+    #[test]
+    fn budget_stops_at_the_step_limit_and_stays_stopped() {
+        let mut b = Budget::new(3, Duration::from_secs(60));
+        assert!(b.step() && b.step() && b.step());
+        assert!(!b.step());
+        assert!(!b.step());
+        assert_eq!(b.message(), "more than 3 evaluation steps in one unit");
+        let mut t = Budget::new(u64::MAX, Duration::ZERO);
+        assert!((0..1023).all(|_| t.step()));
+        assert!(!t.step());
+        assert_eq!(t.message(), "the time limit of 0 s for one unit");
     }
 
     #[test]

@@ -2,6 +2,8 @@
 //! by fuzzing or by review; see `/work/notes/crashes.md` for causes). Each
 //! input is scanned in memory and must finish quickly with a diagnostic.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -68,4 +70,66 @@ fn nested_module_counts_are_bounded() {
     assert_eq!(limits, [("b/main.tf", Some(2))], "{:?}", out.diagnostics);
     let resources: usize = out.units.iter().map(|u| u.graph.resources.len()).sum();
     assert!(resources < 65_536, "{resources} resources");
+}
+
+/// 1024 × 1024 × 1024 iterations: stopped by the step budget.
+const CUBE: &str = "[for a in range(1024) : [for b in range(1024) : [for c in range(1024) : \"${a}${b}${c}\"]]]";
+
+#[test]
+fn nested_for_loops_stop_at_the_step_budget() {
+    let options = ScanOptions { max_eval_steps: 20_000, ..ScanOptions::default() };
+    let out = scan_with("main.tf", &local_value(CUBE), &options);
+    let limits: Vec<_> = out.diagnostics.iter().filter(|d| d.code == "limit").map(|d| d.message.as_str()).collect();
+    assert_eq!(limits, ["evaluation stopped at more than 20000 evaluation steps in one unit; the rest is unknown"]);
+}
+
+#[test]
+fn nested_for_loops_stop_at_the_time_limit() {
+    let options = ScanOptions { file_time_limit: Duration::from_millis(200), ..ScanOptions::default() };
+    let started = Instant::now();
+    let out = scan_with("main.tf", &local_value(CUBE), &options);
+    let limits: Vec<_> = out.diagnostics.iter().filter(|d| d.code == "limit").map(|d| d.message.as_str()).collect();
+    assert_eq!(limits, ["evaluation stopped at the time limit of 0.2 s for one unit; the rest is unknown"]);
+    assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+}
+
+/// Resources that depend on each other: CloudFormation rejects the template.
+#[test]
+fn cloudformation_dependency_cycles_are_reported_once() {
+    let text = "AWSTemplateFormatVersion: \"2010-09-09\"\nResources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !GetAtt B.TopicName\n  B:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref A\n  C:\n    Type: AWS::SNS::Topic\n    DependsOn: C\n  D:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Ref A\n";
+    let out = scan_one("template.yaml", text);
+    let cycles: Vec<_> =
+        out.diagnostics.iter().filter(|d| d.code == "cycle").map(|d| (d.line, d.message.as_str())).collect();
+    assert_eq!(
+        cycles,
+        [
+            (
+                Some(3),
+                "circular dependency between resources A, B (through Ref, Fn::GetAtt, Fn::Sub or DependsOn); CloudFormation rejects this template"
+            ),
+            (
+                Some(11),
+                "circular dependency between resources C (through Ref, Fn::GetAtt, Fn::Sub or DependsOn); CloudFormation rejects this template"
+            ),
+        ]
+    );
+}
+
+/// G1 (open, see the notes): the IAM action summaries of a policy with many
+/// distinct wildcard patterns take minutes (1,000 patterns, 18 KB of JSON).
+#[test]
+#[ignore = "open: grants expansion is not bounded yet"]
+fn many_wildcard_patterns_are_bounded() {
+    let stmts: Vec<String> = (0..20)
+        .map(|i| {
+            let actions: Vec<String> = (0..50)
+                .map(|j| format!("\"*{}{}*\"", (b'a' + (i % 26) as u8) as char, (b'a' + (j % 26) as u8) as char))
+                .collect();
+            format!("{{\"Effect\": \"Allow\", \"Action\": [{}], \"Resource\": \"*\"}}", actions.join(", "))
+        })
+        .collect();
+    let text = format!("{{\"Version\": \"2012-10-17\", \"Statement\": [{}]}}", stmts.join(", "));
+    let started = Instant::now();
+    let _ = scan_one("policy.json", &text);
+    assert!(started.elapsed() < Duration::from_secs(10), "{:?}", started.elapsed());
 }

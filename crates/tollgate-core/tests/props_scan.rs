@@ -3,6 +3,8 @@
 //! positions, and the output is byte-identical across runs and across rayon
 //! thread counts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -79,6 +79,7 @@ pub(crate) fn evaluate(
     for entry in entries {
         ev.resource(entry, &mut out);
     }
+    ev.diagnostics.extend(dependency_cycles(file, entries, &out.edges));
     ev.diagnostics.sort();
     ev.diagnostics.dedup();
     out.diagnostics = ev.diagnostics;
@@ -965,6 +966,91 @@ fn base64(bytes: &[u8]) -> String {
         }
     }
     out
+}
+
+/// Circular dependencies between resources (through `Ref`, `Fn::GetAtt`,
+/// `Fn::Sub` or `DependsOn`), which CloudFormation rejects: one `cycle`
+/// warning per cycle, at its first resource in template order. Tarjan's
+/// strongly connected components, iterative (no recursion on input).
+fn dependency_cycles(file: &Arc<str>, entries: &[TreeEntry], edges: &[Edge]) -> Vec<Diagnostic> {
+    let index: BTreeMap<&str, usize> = entries.iter().enumerate().map(|(i, e)| (e.key.as_str(), i)).collect();
+    let n = entries.len();
+    let mut next: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for e in edges {
+        if let (Some(&a), Some(&b)) = (index.get(e.from.as_str()), index.get(e.to.as_str())) {
+            next[a].push(b);
+        }
+    }
+    let mut t = Tarjan { order: vec![usize::MAX; n], low: vec![0; n], on_stack: vec![false; n], ..Tarjan::default() };
+    let mut out = Vec::new();
+    for root in 0..n {
+        if t.order[root] != usize::MAX {
+            continue;
+        }
+        t.visit(root);
+        while let Some((v, i)) = t.call.last().copied() {
+            if let Some(&w) = next[v].get(i) {
+                if let Some(top) = t.call.last_mut() {
+                    top.1 += 1;
+                }
+                if t.order[w] == usize::MAX {
+                    t.visit(w);
+                } else if t.on_stack[w] {
+                    t.low[v] = t.low[v].min(t.order[w]);
+                }
+                continue;
+            }
+            t.call.pop();
+            if let Some(&(parent, _)) = t.call.last() {
+                t.low[parent] = t.low[parent].min(t.low[v]);
+            }
+            if t.low[v] != t.order[v] {
+                continue;
+            }
+            let mut scc = Vec::new();
+            while let Some(w) = t.stack.pop() {
+                t.on_stack[w] = false;
+                scc.push(w);
+                if w == v {
+                    break;
+                }
+            }
+            if scc.len() > 1 || next[v].contains(&v) {
+                scc.sort_unstable();
+                let names: Vec<&str> = scc.iter().map(|&i| entries[i].key.as_str()).collect();
+                let first = &entries[scc[0]];
+                let message = format!(
+                    "circular dependency between resources {} (through Ref, Fn::GetAtt, Fn::Sub or DependsOn); CloudFormation rejects this template",
+                    names.join(", ")
+                );
+                out.push(Diagnostic::warning(file.clone(), "cycle", message).at(first.line, first.column));
+            }
+        }
+    }
+    out
+}
+
+/// State of [`dependency_cycles`]: discovery order, low links, the
+/// component stack and the explicit call stack (node, next edge).
+#[derive(Default)]
+struct Tarjan {
+    order: Vec<usize>,
+    low: Vec<usize>,
+    on_stack: Vec<bool>,
+    stack: Vec<usize>,
+    call: Vec<(usize, usize)>,
+    counter: usize,
+}
+
+impl Tarjan {
+    fn visit(&mut self, v: usize) {
+        self.order[v] = self.counter;
+        self.low[v] = self.counter;
+        self.counter += 1;
+        self.stack.push(v);
+        self.on_stack[v] = true;
+        self.call.push((v, 0));
+    }
 }
 
 #[cfg(test)]

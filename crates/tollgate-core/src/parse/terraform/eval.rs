@@ -27,7 +27,7 @@ use super::{ModuleConfig, TerraformDir, hcl_error_code, policy_doc};
 use crate::diagnostic::{Diagnostic, DiagnosticLevel};
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
-use crate::scan::ScanContext;
+use crate::scan::{Budget, ScanContext};
 use crate::source::{self, ReadError};
 use crate::span::LineIndex;
 use crate::value::Value;
@@ -37,8 +37,6 @@ use crate::value::Value;
 const MAX_DEPTH: usize = 256;
 /// Maximum depth of nested module calls.
 const MAX_MODULE_DEPTH: usize = 32;
-/// Maximum expressions evaluated for one unit (against expansion bombs).
-const MAX_STEPS: usize = 10_000_000;
 /// Maximum size of one value: string bytes count 1, every list or map
 /// element [`NODE_COST`] (so at most 2 million elements or 16 MiB of text).
 const MAX_VALUE_SIZE: usize = 16 * 1024 * 1024;
@@ -191,8 +189,9 @@ struct Ev<'a> {
     diags: Vec<Diagnostic>,
     depth: usize,
     depth_reported: bool,
-    /// Expressions evaluated so far in this unit (bounded by [`MAX_STEPS`]).
-    steps: usize,
+    /// Expressions evaluated so far in this unit, against a step count and a
+    /// deadline (`ScanOptions::max_eval_steps`, `ScanOptions::file_time_limit`).
+    budget: Budget,
     budget_reported: bool,
     /// Instances created by `count`/`for_each` so far (bounded by [`MAX_UNIT_INSTANCES`]).
     instances: usize,
@@ -216,7 +215,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         diags: Vec::new(),
         depth: 0,
         depth_reported: false,
-        steps: 0,
+        budget: ctx.budget(),
         budget_reported: false,
         instances: 0,
         collectors: vec![Refs::new()],
@@ -1332,9 +1331,9 @@ impl<'a> Ev<'a> {
             self.errors += 1;
             return Value::unknown("nesting limit");
         }
-        self.steps += 1;
-        if self.steps > MAX_STEPS {
-            self.over_budget(sc, e.span(), format!("more than {MAX_STEPS} expressions evaluated in this module tree"));
+        if !self.budget.step() {
+            let what = self.budget.message();
+            self.over_budget(sc, e.span(), what);
             return Value::unknown("evaluation limit");
         }
         self.depth += 1;
