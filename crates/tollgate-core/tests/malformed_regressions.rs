@@ -1,5 +1,5 @@
 //! Regression tests for inputs that crashed, hung or exhausted memory (found
-//! by fuzzing or by review; see `/work/notes/crashes.md` for causes). Each
+//! by fuzzing or by review; each test names the cause). Each
 //! input is scanned in memory and must finish quickly with a diagnostic.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -115,7 +115,7 @@ fn cloudformation_dependency_cycles_are_reported_once() {
     );
 }
 
-/// G1 (open, see the notes): the IAM action summaries of a policy with many
+/// Open: the IAM action summaries (graph grants) of a policy with many
 /// distinct wildcard patterns take minutes (1,000 patterns, 18 KB of JSON).
 #[test]
 #[ignore = "open: grants expansion is not bounded yet"]
