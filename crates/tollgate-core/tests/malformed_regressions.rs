@@ -31,18 +31,21 @@ fn local_value(expr: &str) -> String {
     format!("locals {{\n  x = {expr}\n}}\n\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = local.x\n}}\n")
 }
 
+/// `indent` repeated its padding without a bound: an allocation abort.
 #[test]
 fn indent_with_a_huge_width() {
     let out = scan_one("main.tf", &local_value("indent(1e15, \"a\\nb\")"));
     assert_eq!(codes(&out), [("eval", Some(2))]);
 }
 
+/// `format` padded to any width: an allocation abort.
 #[test]
 fn format_with_a_huge_width() {
     let out = scan_one("main.tf", &local_value("format(\"%999999999999d\", 1)"));
     assert_eq!(codes(&out), [("eval", Some(2))]);
 }
 
+/// `format` printed any precision: an allocation abort.
 #[test]
 fn format_with_a_huge_precision() {
     let out = scan_one("main.tf", &local_value("format(\"%.999999999999f\", 1)"));
