@@ -19,8 +19,8 @@ import statistics
 # reports (encryption, logging, tagging...) is out of scope here.
 FAMILIES = ["IAM wildcard", "escalation", "trust", "SG open", "public bucket"]
 TOLLGATE = {
-    "IAM wildcard": ["IAM001", "IAM002", "IAM003", "IAM004", "IAM007"],
-    "escalation": ["IAM005"],
+    "IAM wildcard": ["IAM001", "IAM002", "IAM003", "IAM004", "IAM007", "IAM009"],
+    "escalation": ["IAM005", "IAM008"],
     "trust": ["IAM006"],
     "SG open": ["NET001", "NET002"],
     "public bucket": ["S3001", "S3002", "S3003", "S3004"],
@@ -28,7 +28,8 @@ TOLLGATE = {
 CHECKOV = {
     "IAM wildcard": [
         "CKV_AWS_1", "CKV_AWS_49", "CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_274", "CKV_AWS_355",
-        "CKV_AWS_356", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_289", "CKV_AWS_290",
+        "CKV_AWS_356", "CKV_AWS_107", "CKV_AWS_108", "CKV_AWS_109", "CKV_AWS_111", "CKV_AWS_287",
+        "CKV_AWS_288", "CKV_AWS_289", "CKV_AWS_290",
         "CKV2_AWS_40", "CKV2_AWS_56",
     ],
     "escalation": ["CKV_AWS_110", "CKV_AWS_286"],
@@ -195,6 +196,11 @@ def main():
     L.append(f"- Load average (1, 5, 15 min) at start: {load_start}; at end: {load_end}")
     L.append(f"- {versions.get('rustc', '')}")
     L.append("")
+
+    notes = root / "notes.md"
+    if notes.exists():
+        L.append(notes.read_text().rstrip())
+        L.append("")
 
     # --- targets
     tg_tf = runs.median("tf", "tollgate", "wall")
@@ -375,6 +381,10 @@ def main():
     L.append("Raw data (GNU time reports, tool outputs) stays in the `--work` directory (default")
     L.append("`/tmp/tollgate-compare/runs`).")
     L.append("")
+    profile = pathlib.Path(__file__).with_name("PROFILE.md")
+    if profile.exists():
+        L.append(profile.read_text().rstrip())
+        L.append("")
     pathlib.Path(args.out).write_text("\n".join(L))
 
 
