@@ -123,8 +123,11 @@ class Runs:
         self.root = pathlib.Path(work) / "runs"
 
     def samples(self, label, tool):
+        """Completed runs only: a run stopped by a signal is left out."""
         d = self.root / label / tool
-        return [parse_time(p) for p in sorted(d.glob("*.time"))] if d.is_dir() else []
+        if not d.is_dir():
+            return []
+        return [parse_time(p) for p in sorted(d.glob("*.time")) if "terminated by signal" not in p.read_text()]
 
     def median(self, label, tool, key):
         vals = [s[key] for s in self.samples(label, tool) if key in s]
