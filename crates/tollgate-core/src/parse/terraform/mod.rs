@@ -7,7 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use hcl_edit::structure::{Attribute, Block, Body, Structure};
 use rayon::prelude::*;
@@ -26,7 +27,7 @@ mod policy_doc;
 mod tfjson;
 
 /// The Terraform files of one directory.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct TerraformDir {
     /// Filesystem path of the directory.
     pub(crate) dir: PathBuf,
@@ -36,15 +37,58 @@ pub(crate) struct TerraformDir {
     pub(crate) files: Vec<SourceFile>,
     /// `terraform.tfvars`, `*.auto.tfvars` (and `.json`) in load order.
     pub(crate) var_files: Vec<SourceFile>,
-    /// The parsed configuration, shared by every unit that uses this
-    /// directory (as a root or as a module).
-    pub(crate) parsed: std::sync::OnceLock<Arc<ModuleConfig>>,
+    /// The parsed configuration, shared by the units that use this
+    /// directory (as a root or as a module) while any of them is pending.
+    pub(crate) parsed: SharedParse,
 }
 
+/// The parse of one directory, shared between units and released when the
+/// last unit that reaches the directory is done (so the hcl-edit trees of
+/// finished parts of a scan do not stay alive until its end).
+#[derive(Debug, Default)]
+pub(crate) struct SharedParse {
+    slot: Mutex<Option<Arc<ModuleConfig>>>,
+    /// Units still to be evaluated that reach this directory ([`roots`]).
+    users: AtomicUsize,
+    /// For a root: the directories its unit reaches (itself included), each
+    /// released once the unit is evaluated.
+    reach: OnceLock<Vec<usize>>,
+}
+
+/// Source text (bytes) of the directories whose parse [`roots`] keeps for
+/// the units; the others are parsed again by the first unit that needs
+/// them. Bounds the memory of parse trees waiting for their units.
+const KEEP_PARSED_BYTES: usize = 1024 * 1024;
+
 impl TerraformDir {
-    /// The parsed configuration of this directory (parsed once).
+    /// The parsed configuration of this directory: the shared parse while a
+    /// pending unit still needs it, a fresh parse otherwise.
     pub(crate) fn config(&self) -> Arc<ModuleConfig> {
-        self.parsed.get_or_init(|| Arc::new(ModuleConfig::parse(&self.dir, &self.files))).clone()
+        let mut slot = self.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(cfg) = slot.as_ref() {
+            return cfg.clone();
+        }
+        let cfg = Arc::new(ModuleConfig::parse(&self.dir, &self.files));
+        if self.parsed.users.load(Ordering::Acquire) > 0 {
+            *slot = Some(cfg.clone());
+        }
+        cfg
+    }
+
+    /// One unit that reaches this directory is done; the last one drops the
+    /// shared parse.
+    fn release(&self) {
+        let prev = self.parsed.users.fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1));
+        if prev == Ok(1) {
+            let mut slot = self.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner);
+            if self.parsed.users.load(Ordering::Acquire) == 0 {
+                *slot = None;
+            }
+        }
+    }
+
+    fn text_len(&self) -> usize {
+        self.files.iter().map(|f| f.text.len()).sum()
     }
 }
 
@@ -57,10 +101,34 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
         dirs.iter().enumerate().map(|(i, d)| (source::normalize(&d.dir), i)).collect();
     let mut calls: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); dirs.len()];
     let mut called = vec![false; dirs.len()];
-    // Parsing here also fills each directory's shared parse for `load`.
-    let parsed: Vec<Arc<ModuleConfig>> = dirs.par_iter().map(TerraformDir::config).collect();
-    for (i, (d, cfg)) in dirs.iter().zip(&parsed).enumerate() {
-        for src in local_module_sources(cfg) {
+    // The first directories (up to KEEP_PARSED_BYTES of text) keep this
+    // parse for their units; the others are parsed again when needed.
+    let mut budget = KEEP_PARSED_BYTES;
+    let keep: Vec<bool> = dirs
+        .iter()
+        .map(|d| {
+            let n = d.text_len();
+            let fits = n <= budget;
+            if fits {
+                budget -= n;
+            }
+            fits
+        })
+        .collect();
+    let sources: Vec<Vec<String>> = dirs
+        .par_iter()
+        .zip(&keep)
+        .map(|(d, keep)| {
+            let cfg = Arc::new(ModuleConfig::parse(&d.dir, &d.files));
+            let sources = local_module_sources(&cfg);
+            if *keep {
+                *d.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(cfg);
+            }
+            sources
+        })
+        .collect();
+    for (i, (d, sources)) in dirs.iter().zip(sources).enumerate() {
+        for src in sources {
             let child = source::normalize(&d.dir.join(&src));
             if let Some(&j) = index.get(&child)
                 && j != i
@@ -96,6 +164,30 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
         }
     }
     roots.sort_unstable();
+    // Count, for every directory, the units that reach it; a parse kept
+    // above and reached by none is dropped now.
+    for &r in &roots {
+        let mut seen = BTreeSet::new();
+        let mut stack = vec![r];
+        while let Some(i) = stack.pop() {
+            if seen.insert(i) {
+                stack.extend(calls.get(i).into_iter().flatten().copied());
+            }
+        }
+        for &i in &seen {
+            if let Some(d) = dirs.get(i) {
+                d.parsed.users.fetch_add(1, Ordering::AcqRel);
+            }
+        }
+        if let Some(d) = dirs.get(r) {
+            let _ = d.parsed.reach.set(seen.into_iter().collect());
+        }
+    }
+    for d in dirs {
+        if d.parsed.users.load(Ordering::Acquire) == 0 {
+            *d.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
+        }
+    }
     roots
 }
 
@@ -116,8 +208,16 @@ pub(crate) fn hcl_error_code(e: &hcl_edit::parser::Error) -> &'static str {
 }
 
 /// Evaluates one root module (with its children) into resources and edges.
+/// Releases, afterwards, the shared parses of the directories the unit
+/// reaches.
 pub(crate) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
-    eval::load(ctx, root, all)
+    let out = eval::load(ctx, root, all);
+    for &i in root.parsed.reach.get().into_iter().flatten() {
+        if let Some(d) = all.get(i) {
+            d.release();
+        }
+    }
+    out
 }
 
 /// One parsed configuration file.
