@@ -1,4 +1,5 @@
 //! CloudFormation templates (YAML short and long forms, JSON) into the graph.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

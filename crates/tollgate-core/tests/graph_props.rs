@@ -2,6 +2,7 @@
 //! any document normalizes without panic; single-string and list forms give
 //! the same statements; normalization is idempotent; a Terraform JSON
 //! string and the same document as a map give the same statements.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

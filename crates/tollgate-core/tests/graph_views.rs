@@ -1,6 +1,7 @@
 //! End-to-end: real Terraform, CloudFormation and raw IAM sources through
 //! `scan_sources`, asserting the derived views (policies, attachments,
 //! network rules, buckets) exactly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -1,4 +1,5 @@
 //! Terraform plan JSON (`terraform show -json`) into the graph.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::path::PathBuf;
 

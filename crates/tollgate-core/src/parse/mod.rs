@@ -1,8 +1,6 @@
 //! Parsers: one folder per input format. Each turns source files into
 //! resources and edges of one unit; `graph::Graph::build` derives the rest.
 
-use std::sync::Arc;
-
 use crate::diagnostic::Diagnostic;
 use crate::graph::{Edge, Resource, SourceKind};
 use crate::scan::ScanContext;
@@ -77,9 +75,4 @@ fn looks_like_ours(text: &str) -> bool {
     ["AWSTemplateFormatVersion", "\"Resources\"", "\"Statement\"", "\"planned_values\"", "\"resource_changes\""]
         .iter()
         .any(|needle| text.contains(needle))
-}
-
-/// Shortcut used by parsers for a diagnostic without position.
-pub(crate) fn file_error(file: &Arc<str>, code: &'static str, message: impl Into<String>) -> Diagnostic {
-    Diagnostic::error(file.clone(), code, message)
 }
