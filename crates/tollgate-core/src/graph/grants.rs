@@ -146,11 +146,57 @@ pub struct AwsManagedPolicy {
     pub loc: Location,
 }
 
+/// Wildcard expansions one unit may do (a distinct wildcard costs up to two:
+/// its action set and its pattern detail). Expanding a wildcard
+/// scans the whole catalog, so a crafted policy with thousands of distinct
+/// wildcards would otherwise stall the scan; past this budget the remaining
+/// statements carry no `grants` (rules then use literal matching).
+pub(crate) const MAX_WILDCARD_EXPANSIONS: usize = 1_024;
+
 /// Per-pattern results, shared by all statements annotated in one pass
-/// (the same patterns recur across a configuration).
-#[derive(Default)]
+/// (the same patterns recur across a configuration), and the budget of
+/// wildcard expansions still allowed.
 struct PatternCache {
     map: HashMap<(String, bool), Result<PatternGrant, PatternStatus>>,
+    sets: HashMap<String, ActionSet>,
+    expansions_left: usize,
+}
+
+impl PatternCache {
+    fn with_budget(expansions_left: usize) -> Self {
+        PatternCache { map: HashMap::new(), sets: HashMap::new(), expansions_left }
+    }
+
+    /// Spends one wildcard expansion; false once the budget is used up.
+    fn spend(&mut self) -> bool {
+        if self.expansions_left == 0 {
+            return false;
+        }
+        self.expansions_left -= 1;
+        true
+    }
+
+    /// The actions one pattern names (empty when it matches nothing), or
+    /// `None` when it is a new wildcard and the budget is used up.
+    fn set_of(&mut self, pattern: &str, catalog: &Catalog) -> Option<ActionSet> {
+        let expand = |p: &str| {
+            let e = catalog.expand(p);
+            if e.status == PatternStatus::Matched { e.actions } else { catalog.empty_set() }
+        };
+        if !pattern.contains(['*', '?']) {
+            return Some(expand(pattern));
+        }
+        let key = pattern.to_ascii_lowercase();
+        if let Some(set) = self.sets.get(&key) {
+            return Some(set.clone());
+        }
+        if !self.spend() {
+            return None;
+        }
+        let set = expand(pattern);
+        self.sets.insert(key, set.clone());
+        Some(set)
+    }
 }
 
 /// How much per-pattern detail to record.
@@ -172,7 +218,7 @@ fn is_zero(n: &usize) -> bool {
 
 /// Annotates every `Allow` statement of every policy.
 pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) {
-    let mut cache = PatternCache::default();
+    let mut cache = PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS);
     for p in policies {
         annotate_statements(&mut p.statements, catalog, &mut cache, Detail::Patterns);
     }
@@ -180,9 +226,11 @@ pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) {
 
 /// Annotates the `Allow` statements of one document, after its `Deny`s.
 fn annotate_statements(statements: &mut [Statement], catalog: &Catalog, cache: &mut PatternCache, detail: Detail) {
-    let denied = unconditional_denies(statements, catalog);
+    let Some(denied) = unconditional_denies(statements, catalog, cache) else {
+        return;
+    };
     for s in statements.iter_mut() {
-        s.grants = if is_effect(&s.effect, "Allow") { Some(grants(s, catalog, &denied, cache, detail)) } else { None };
+        s.grants = if is_effect(&s.effect, "Allow") { grants(s, catalog, &denied, cache, detail) } else { None };
     }
 }
 
@@ -192,7 +240,7 @@ fn is_effect(v: &Value, want: &str) -> bool {
 
 /// The actions removed everywhere by `Deny` statements without conditions on
 /// `"Resource": "*"` whose action lists are fully known.
-fn unconditional_denies(statements: &[Statement], catalog: &Catalog) -> ActionSet {
+fn unconditional_denies(statements: &[Statement], catalog: &Catalog, cache: &mut PatternCache) -> Option<ActionSet> {
     let mut out = catalog.empty_set();
     for s in statements {
         let all_resources = s.not_resources.is_empty() && s.resources.iter().any(|r| r.as_str() == Some("*"));
@@ -200,24 +248,22 @@ fn unconditional_denies(statements: &[Statement], catalog: &Catalog) -> ActionSe
         if !is_effect(&s.effect, "Deny") || !s.conditions.is_empty() || !all_resources || !known {
             continue;
         }
-        let (set, _) = expand(s, catalog);
+        let (set, _) = expand(s, catalog, cache)?;
         out.union_with(&set);
     }
-    out
+    Some(out)
 }
 
 /// The set a statement names (before any Deny) and whether it used NotAction.
-fn expand(s: &Statement, catalog: &Catalog) -> (ActionSet, bool) {
-    let strings = |vs: &[Value]| vs.iter().filter_map(Value::as_str).map(str::to_owned).collect::<Vec<_>>();
-    if !s.not_actions.is_empty() {
-        let not = strings(&s.not_actions);
-        let (set, _) = catalog.expand_all(not.iter().map(String::as_str));
-        (catalog.complement(&set), true)
-    } else {
-        let acts = strings(&s.actions);
-        let (set, _) = catalog.expand_all(acts.iter().map(String::as_str));
-        (set, false)
+/// `None` when the unit's wildcard budget is used up.
+fn expand(s: &Statement, catalog: &Catalog, cache: &mut PatternCache) -> Option<(ActionSet, bool)> {
+    let not = !s.not_actions.is_empty();
+    let written = if not { &s.not_actions } else { &s.actions };
+    let mut set = catalog.empty_set();
+    for p in written.iter().filter_map(Value::as_str) {
+        set.union_with(&cache.set_of(p, catalog)?);
     }
+    Some(if not { (catalog.complement(&set), true) } else { (set, false) })
 }
 
 fn levels(set: &ActionSet, catalog: &Catalog) -> BTreeMap<&'static str, usize> {
@@ -289,8 +335,14 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
     })
 }
 
-fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet, cache: &mut PatternCache, detail: Detail) -> Grants {
-    let (mut set, not) = expand(s, catalog);
+fn grants(
+    s: &Statement,
+    catalog: &Catalog,
+    denied: &ActionSet,
+    cache: &mut PatternCache,
+    detail: Detail,
+) -> Option<Grants> {
+    let (mut set, not) = expand(s, catalog, cache)?;
     let before = set.len();
     set.subtract(denied);
     let written = if not { &s.not_actions } else { &s.actions };
@@ -298,7 +350,11 @@ fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet, cache: &mut Patt
     let mut patterns = Vec::new();
     let mut unknown_patterns = Vec::new();
     for p in written.iter().filter_map(Value::as_str).filter(|_| detail == Detail::Patterns) {
-        let entry = cache.map.entry((p.to_owned(), not)).or_insert_with(|| pattern_grant(p, not, catalog));
+        let key = (p.to_owned(), not);
+        if !cache.map.contains_key(&key) && p.contains(['*', '?']) && !cache.spend() {
+            return None;
+        }
+        let entry = cache.map.entry(key).or_insert_with(|| pattern_grant(p, not, catalog));
         match entry {
             Ok(g) => patterns.push(g.clone()),
             Err(reason) => unknown_patterns.push(UnknownPattern { pattern: p.to_owned(), not, reason: *reason }),
@@ -314,7 +370,7 @@ fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet, cache: &mut Patt
         }
     }
     let cw = constrainable_write(&set, catalog);
-    Grants {
+    Some(Grants {
         all_actions: set.is_full(),
         count: set.len(),
         access_levels: levels(&set, catalog),
@@ -332,7 +388,7 @@ fn grants(s: &Statement, catalog: &Catalog, denied: &ActionSet, cache: &mut Patt
         indeterminate: written.iter().any(|v| v.as_str().is_none()),
         any_resource: !s.not_resources.is_empty() || s.resources.iter().any(|r| r.as_str() == Some("*")),
         conditional: !s.conditions.is_empty(),
-    }
+    })
 }
 
 /// `arn:PARTITION:iam::aws:policy/PATH` -> `PATH`.
@@ -383,7 +439,7 @@ pub(crate) fn aws_managed_policies(attachments: &[Attachment], catalog: &Catalog
             if let Some(doc) = found.and_then(|m| m.document().ok()) {
                 let doc = Value::from_json(&doc);
                 let (_, mut st) = normalize::statements(&doc, |_| acc.loc.clone());
-                annotate_statements(&mut st, catalog, &mut PatternCache::default(), Detail::Summary);
+                annotate_statements(&mut st, catalog, &mut PatternCache::with_budget(usize::MAX), Detail::Summary);
                 statements = st;
             }
             let mut principals = acc.principal_values;

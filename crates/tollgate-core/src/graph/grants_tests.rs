@@ -19,7 +19,7 @@ fn loc() -> Location {
 /// Normalizes and annotates a policy document.
 fn annotate(doc: serde_json::Value) -> Vec<Statement> {
     let (_, mut st) = normalize::statements(&Value::from_json(&doc), |_| loc());
-    annotate_statements(&mut st, catalog(), &mut PatternCache::default(), Detail::Patterns);
+    annotate_statements(&mut st, catalog(), &mut PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS), Detail::Patterns);
     st
 }
 
@@ -145,13 +145,13 @@ fn unknown_and_invalid_patterns_are_reported() {
 fn unknown_action_values_make_the_summary_indeterminate() {
     let mut st = annotate(json!({"Statement": {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}}));
     st[0].actions.push(Value::unknown("var.actions"));
-    annotate_statements(&mut st, catalog(), &mut PatternCache::default(), Detail::Patterns);
+    annotate_statements(&mut st, catalog(), &mut PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS), Detail::Patterns);
     let g = st[0].grants.as_ref().expect("allow");
     assert!(g.indeterminate);
     assert_eq!(g.count, 1);
     let mut st = annotate(json!({"Statement": {"Effect": "Deny", "Action": "*", "Resource": "*"}}));
     st[0].effect = Value::unknown("var.effect");
-    annotate_statements(&mut st, catalog(), &mut PatternCache::default(), Detail::Patterns);
+    annotate_statements(&mut st, catalog(), &mut PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS), Detail::Patterns);
     assert!(st[0].grants.is_none(), "an unknown effect is not an Allow");
 }
 
@@ -289,4 +289,20 @@ fn corpus_annotation_cost() {
         graph.attachments.len(),
         graph.aws_managed_policies.len()
     );
+}
+
+#[test]
+fn wildcard_expansions_are_bounded_per_unit() {
+    // A new wildcard costs two expansions (its set, its pattern detail);
+    // literals cost nothing. Budget 4: the first statement spends 2, the
+    // second needs 4 more and gets no grants.
+    let doc = json!({"Statement": [
+        {"Effect": "Allow", "Action": ["s3:Get*", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["iam:Put*", "ec2:Describe*"], "Resource": "*"}
+    ]});
+    let (_, mut st) = normalize::statements(&Value::from_json(&doc), |_| loc());
+    let mut cache = PatternCache::with_budget(4);
+    annotate_statements(&mut st, catalog(), &mut cache, Detail::Patterns);
+    assert!(st[0].grants.as_ref().is_some_and(|g| g.count > 0));
+    assert!(st[1].grants.is_none());
 }
