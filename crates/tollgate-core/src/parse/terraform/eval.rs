@@ -1376,7 +1376,8 @@ impl<'a> Ev<'a> {
                 sc.inst,
                 sc.file,
                 at,
-                DiagnosticLevel::Warning,
+                // The unit's remaining values are unknown, so its findings are incomplete: an error.
+                DiagnosticLevel::Error,
                 "limit",
                 format!("evaluation stopped at {what}; the rest is unknown"),
             );
