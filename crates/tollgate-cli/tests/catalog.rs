@@ -72,3 +72,29 @@ fn a_missing_catalog_file_is_an_error_naming_it() {
     assert_eq!(out, "");
     assert!(err.starts_with("error: cannot read catalog no/such/catalog.tsv.gz: "), "{err}");
 }
+
+#[test]
+fn check_with_a_catalog_file_evaluates_against_it() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let example = root.join("fixtures/examples/quickstart");
+    let example = example.to_str().unwrap();
+    let file = root.join("crates/tollgate-catalog/data/catalog.tsv.gz");
+    let file = file.to_str().unwrap();
+    let findings = |extra: &[&str]| {
+        let mut args = vec!["tollgate", "check", example, "--format", "json"];
+        args.extend_from_slice(extra);
+        let (code, out, err) = run_cli(&args);
+        assert_eq!(code, exit::FINDINGS, "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()["findings"].clone()
+    };
+    let embedded = findings(&[]);
+    assert!(embedded.as_array().unwrap().iter().any(|f| f["rule_id"] == "IAM009"), "{embedded}");
+    assert_eq!(findings(&["--catalog", file]), embedded);
+}
+
+#[test]
+fn check_with_a_missing_catalog_file_is_a_usage_error() {
+    let (code, _, err) = run_cli(&["tollgate", "check", ".", "--catalog", "no/such/catalog.tsv.gz"]);
+    assert_eq!(code, exit::ERROR);
+    assert!(err.contains("no/such/catalog.tsv.gz"), "{err}");
+}

@@ -46,6 +46,9 @@ pub struct ScanOptions {
     pub max_file_bytes: u64,
     /// Configuration directory for Terraform plans (`--config-dir`).
     pub config_dir: Option<PathBuf>,
+    /// Action catalog for the IAM `grants` summaries (`--catalog FILE`);
+    /// `None` uses the embedded one.
+    pub catalog: Option<Arc<tollgate_catalog::Catalog>>,
     /// Wall-clock budget for evaluating one unit; a unit over it stops with
     /// a `limit` diagnostic and its remaining values are unknown.
     pub file_time_limit: Duration,
@@ -62,6 +65,7 @@ impl Default for ScanOptions {
             allow_outside_root: false,
             max_file_bytes: DEFAULT_MAX_FILE_BYTES,
             config_dir: None,
+            catalog: None,
             file_time_limit: DEFAULT_FILE_TIME_LIMIT,
             max_eval_steps: DEFAULT_MAX_EVAL_STEPS,
         }
@@ -524,14 +528,14 @@ fn run(
                 Job::Terraform(dir) => {
                     let out = parse::terraform::load(ctx, dir, &dirs);
                     let parse = micros_since(t);
-                    let graph = Graph::build(out.resources, out.edges);
+                    let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
                     let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
                     (Some(unit), out.diagnostics, 0, parse)
                 }
                 Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
                     Document::Unit(kind, out) => {
                         let parse = micros_since(t);
-                        let graph = Graph::build(out.resources, out.edges);
+                        let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
                         (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1, parse)
                     }
                     Document::Skipped => (None, Vec::new(), -1, micros_since(t)),

@@ -62,6 +62,9 @@ pub(crate) struct ScanArgs {
     /// Terraform configuration directory for plan files.
     #[arg(long, value_name = "DIR")]
     pub(crate) config_dir: Option<PathBuf>,
+    /// IAM action catalog file to use instead of the embedded one (see `tollgate catalog info`).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) catalog: Option<PathBuf>,
 }
 
 impl TryFrom<&ScanArgs> for ScanOptions {
@@ -74,6 +77,10 @@ impl TryFrom<&ScanArgs> for ScanOptions {
             param_files: args.param_files.clone(),
             allow_outside_root: args.allow_outside_root,
             config_dir: args.config_dir.clone(),
+            catalog: match &args.catalog {
+                Some(path) => Some(std::sync::Arc::new(tollgate_catalog::Catalog::from_file(path)?)),
+                None => None,
+            },
             ..ScanOptions::default()
         })
     }

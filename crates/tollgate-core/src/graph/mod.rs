@@ -313,14 +313,23 @@ impl Graph {
     /// Builds the derived views (policies, attachments, network rules,
     /// buckets) from resources and edges, and sorts everything into a
     /// stable order.
-    pub fn build(mut resources: Vec<Resource>, mut edges: Vec<Edge>) -> Graph {
+    pub fn build(resources: Vec<Resource>, edges: Vec<Edge>) -> Graph {
+        let mut graph = Graph::build_unannotated(resources, edges);
+        if let Ok(catalog) = tollgate_catalog::Catalog::embedded() {
+            graph.annotate_grants(catalog);
+        }
+        graph
+    }
+
+    /// The derived views without the catalog's `grants`.
+    fn build_unannotated(mut resources: Vec<Resource>, mut edges: Vec<Edge>) -> Graph {
         resources.sort_by(|a, b| (&a.loc.file, a.loc.line, &a.address).cmp(&(&b.loc.file, b.loc.line, &b.address)));
         edges.sort();
         edges.dedup();
         let (policies, attachments) = iam::derive(&resources, &edges);
         let network_rules = network::derive(&resources, &edges);
         let buckets = bucket::derive(&resources, &edges, &policies);
-        let mut graph = Graph {
+        Graph {
             schema_version: SCHEMA_VERSION,
             resources,
             edges,
@@ -329,11 +338,24 @@ impl Graph {
             network_rules,
             buckets,
             aws_managed_policies: Vec::new(),
-        };
-        if let Ok(catalog) = tollgate_catalog::Catalog::embedded() {
-            graph.annotate_grants(catalog);
         }
-        graph
+    }
+
+    /// [`Graph::build`] with another action catalog than the embedded one
+    /// (`--catalog FILE`); `None` uses the embedded catalog.
+    pub fn build_with(
+        resources: Vec<Resource>,
+        edges: Vec<Edge>,
+        catalog: Option<&tollgate_catalog::Catalog>,
+    ) -> Graph {
+        match catalog {
+            None => Graph::build(resources, edges),
+            Some(catalog) => {
+                let mut graph = Graph::build_unannotated(resources, edges);
+                graph.annotate_grants(catalog);
+                graph
+            }
+        }
     }
 
     /// Appends another unit's graph (for whole-scan output).
