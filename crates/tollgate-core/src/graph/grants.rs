@@ -176,26 +176,26 @@ impl PatternCache {
         true
     }
 
-    /// The actions one pattern names (empty when it matches nothing), or
-    /// `None` when it is a new wildcard and the budget is used up.
-    fn set_of(&mut self, pattern: &str, catalog: &Catalog) -> Option<ActionSet> {
+    /// Adds the actions one pattern names to `out`; `None` when it is a new
+    /// wildcard and the budget is used up.
+    fn union_into(&mut self, pattern: &str, catalog: &Catalog, out: &mut ActionSet) -> Option<()> {
         let expand = |p: &str| {
             let e = catalog.expand(p);
             if e.status == PatternStatus::Matched { e.actions } else { catalog.empty_set() }
         };
         if !pattern.contains(['*', '?']) {
-            return Some(expand(pattern));
+            out.union_with(&expand(pattern));
+            return Some(());
         }
         let key = pattern.to_ascii_lowercase();
-        if let Some(set) = self.sets.get(&key) {
-            return Some(set.clone());
+        if !self.sets.contains_key(&key) {
+            if !self.spend() {
+                return None;
+            }
+            self.sets.insert(key.clone(), expand(pattern));
         }
-        if !self.spend() {
-            return None;
-        }
-        let set = expand(pattern);
-        self.sets.insert(key, set.clone());
-        Some(set)
+        out.union_with(self.sets.get(&key)?);
+        Some(())
     }
 }
 
@@ -261,7 +261,7 @@ fn expand(s: &Statement, catalog: &Catalog, cache: &mut PatternCache) -> Option<
     let written = if not { &s.not_actions } else { &s.actions };
     let mut set = catalog.empty_set();
     for p in written.iter().filter_map(Value::as_str) {
-        set.union_with(&cache.set_of(p, catalog)?);
+        cache.union_into(p, catalog, &mut set)?;
     }
     Some(if not { (catalog.complement(&set), true) } else { (set, false) })
 }
