@@ -28,6 +28,10 @@ struct Args {
     paths: Vec<PathBuf>,
 }
 
+/// The allocator of the `tollgate` binary.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn parse_args() -> Result<Args, String> {
     let mut args = Args { runs: 5, json: false, paths: Vec::new() };
     let mut it = std::env::args().skip(1);

@@ -21,6 +21,7 @@ use std::path::Path;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
+pub mod allocator;
 mod commands;
 mod error;
 pub mod exit;

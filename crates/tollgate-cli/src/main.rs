@@ -1,5 +1,8 @@
 //! `tollgate`: least-privilege checks for infrastructure code.
 
+#[global_allocator]
+static ALLOC: tollgate_cli::allocator::Allocator = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(tollgate_cli::main_with_stdio());
 }

@@ -161,11 +161,13 @@ pub struct ScanStats {
     pub resources: usize,
 }
 
-/// The result of a scan: the units with their graphs, the diagnostics, and
-/// the text of every file read (for rendering snippets).
+/// The result of a scan: the units with their graphs (or, from
+/// [`scan_paths_with`], what the visitor made of each unit), the
+/// diagnostics, and the text of every file read (for rendering snippets).
 #[derive(Debug, Clone, Serialize)]
-pub struct ScanOutput {
-    pub units: Vec<Unit>,
+pub struct ScanOutput<U = Unit> {
+    /// One entry per unit, sorted by the unit's root.
+    pub units: Vec<U>,
     pub diagnostics: Vec<Diagnostic>,
     pub stats: ScanStats,
     #[serde(skip)]
@@ -335,6 +337,19 @@ fn read_error_diagnostic(path: &Arc<str>, e: &ReadError) -> Diagnostic {
 
 /// Scans files and directories on disk.
 pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<ScanOutput> {
+    scan_paths_with(paths, options, |unit| unit)
+}
+
+/// Scans files and directories on disk and hands every unit to `visit` as
+/// soon as its graph is built, on the worker thread that built it. The unit
+/// is dropped once `visit` returns, so a scan that only needs, say, the
+/// findings of each unit holds the graphs of the units in flight instead of
+/// all of them. The output keeps what `visit` returned, sorted by root.
+pub fn scan_paths_with<T: Send>(
+    paths: &[PathBuf],
+    options: &ScanOptions,
+    visit: impl Fn(Unit) -> T + Sync,
+) -> Result<ScanOutput<T>> {
     let start = Instant::now();
     let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let discovered = discover(&roots);
@@ -355,12 +370,21 @@ pub fn scan_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<ScanOutput
         .collect();
     let ctx = context(files, options, |p| source::read_disk_text(p, limit))?;
     timings.read_micros = micros_since(read_start);
-    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics, timings, start))
+    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics, timings, start, &visit))
 }
 
 /// Scans an in-memory tree: `files` maps paths to contents. `file()` and
 /// modules resolve inside this tree only.
 pub fn scan_sources(files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> Result<ScanOutput> {
+    scan_sources_with(files, options, |unit| unit)
+}
+
+/// [`scan_sources`] with a visitor for each unit, as [`scan_paths_with`].
+pub fn scan_sources_with<T: Send>(
+    files: BTreeMap<PathBuf, String>,
+    options: &ScanOptions,
+    visit: impl Fn(Unit) -> T + Sync,
+) -> Result<ScanOutput<T>> {
     let start = Instant::now();
     let limit = options.max_file_bytes;
     let tree: BTreeMap<PathBuf, Arc<str>> =
@@ -389,7 +413,7 @@ pub fn scan_sources(files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> 
         lookup.get(&source::normalize(p)).cloned().ok_or(ReadError::NotFound)
     })?;
     let timings = ScanTimings { discovery_micros: micros_since(start), ..ScanTimings::default() };
-    Ok(run(&ctx, read, skipped, Vec::new(), timings, start))
+    Ok(run(&ctx, read, skipped, Vec::new(), timings, start, &visit))
 }
 
 fn context(
@@ -446,15 +470,17 @@ fn parse_param_file(text: &str) -> std::result::Result<BTreeMap<String, String>,
     Ok(out)
 }
 
-/// Groups read files into units, parses them in parallel and builds graphs.
-fn run(
+/// Groups read files into units, parses them in parallel, builds graphs and
+/// hands each unit to `visit`.
+fn run<T: Send>(
     ctx: &ScanContext,
     read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)>,
     skipped: usize,
     mut diagnostics: Vec<Diagnostic>,
     mut timings: ScanTimings,
     start: Instant,
-) -> ScanOutput {
+    visit: &(dyn Fn(Unit) -> T + Sync),
+) -> ScanOutput<T> {
     let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
     let mut sources = BTreeMap::new();
     let mut tf_dirs: BTreeMap<PathBuf, TerraformDir> = BTreeMap::new();
@@ -543,6 +569,7 @@ fn run(
                 },
             };
             let total = micros_since(t);
+            let unit = unit.map(|u| (u.root.clone(), u.graph.resources.len(), visit(u)));
             (unit, diags, outcome, parse, total.saturating_sub(parse))
         })
         .collect();
@@ -564,18 +591,19 @@ fn run(
         diagnostics.extend(diags);
     }
     // Skipped documents are not kept as sources.
-    let keep: BTreeSet<Arc<str>> = units.iter().map(|u| u.root.clone()).collect();
+    let keep: BTreeSet<Arc<str>> = units.iter().map(|u| u.0.clone()).collect();
     sources.retain(|path, _| {
         !path.ends_with(".json") && !path.ends_with(".yaml") && !path.ends_with(".yml") && !path.ends_with(".template")
             || keep.contains(path)
             || diagnostics.iter().any(|d| &d.file == path)
     });
-    units.sort_by(|a, b| a.root.cmp(&b.root));
+    units.sort_by(|a, b| a.0.cmp(&b.0));
     diagnostics.sort();
     diagnostics.dedup();
     stats.units = units.len();
-    stats.resources = units.iter().map(|u| u.graph.resources.len()).sum();
+    stats.resources = units.iter().map(|u| u.1).sum();
     timings.total_micros = micros_since(start);
+    let units = units.into_iter().map(|u| u.2).collect();
     ScanOutput { units, diagnostics, stats, sources, timings }
 }
 

@@ -271,18 +271,19 @@ impl Engine {
         self.active.iter().filter_map(|a| self.rules.get(a.index)).map(|r| r.id.as_str()).collect()
     }
 
-    /// Scans files and directories on disk.
+    /// Scans files and directories on disk. Each unit's rules run as soon
+    /// as its graph is built, and the graph is dropped afterwards.
     pub fn scan(&self, paths: &[PathBuf], options: &ScanOptions) -> Result<Report, Error> {
         let start = Instant::now();
-        let output = tollgate_core::scan_paths(paths, options)?;
-        Ok(self.check_since(output, start))
+        let output = tollgate_core::scan_paths_with(paths, options, |u| self.eval_graph(&u.graph, &u.root))?;
+        Ok(self.finish(output, start))
     }
 
     /// Scans an in-memory tree of files.
     pub fn scan_sources(&self, files: BTreeMap<PathBuf, String>, options: &ScanOptions) -> Result<Report, Error> {
         let start = Instant::now();
-        let output = tollgate_core::scan_sources(files, options)?;
-        Ok(self.check_since(output, start))
+        let output = tollgate_core::scan_sources_with(files, options, |u| self.eval_graph(&u.graph, &u.root))?;
+        Ok(self.finish(output, start))
     }
 
     /// Evaluates the rules over an already scanned [`ScanOutput`].
@@ -312,6 +313,12 @@ impl Engine {
         let mut report = self.assemble(results, output.diagnostics, &output.stats, output.sources, start);
         report.summary.eval_timings.wall_micros = wall;
         report
+    }
+
+    /// The report of a scan whose units were evaluated while it ran
+    /// (evaluation overlaps the scan, so it has no wall time of its own).
+    fn finish(&self, output: ScanOutput<UnitResult>, start: Instant) -> Report {
+        self.assemble(output.units, output.diagnostics, &output.stats, output.sources, start)
     }
 
     fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {

@@ -109,7 +109,9 @@ pub struct EvalTimings {
     pub input_micros: u64,
     /// Evaluating the rules (the sum of `RuleStat::eval_micros`).
     pub rules_micros: u64,
-    /// Wall time of conversion plus evaluation over all units.
+    /// Wall time of conversion plus evaluation over all units when they run
+    /// as a phase of their own ([`crate::Engine::check`]); 0 when each unit
+    /// is evaluated as soon as the scan has built it ([`crate::Engine::scan`]).
     pub wall_micros: u64,
 }
 

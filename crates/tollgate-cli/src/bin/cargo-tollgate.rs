@@ -1,6 +1,9 @@
 //! `cargo tollgate`: cargo runs `cargo-tollgate tollgate ARGS`; the same
 //! commands as `tollgate`.
 
+#[global_allocator]
+static ALLOC: tollgate_cli::allocator::Allocator = mimalloc::MiMalloc;
+
 fn main() {
     std::process::exit(tollgate_cli::main_with_stdio());
 }
