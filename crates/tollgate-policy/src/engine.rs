@@ -2,10 +2,14 @@
 //! used for any number of scans.
 //!
 //! All rule and library modules are loaded into one regorus engine, which
-//! is analysed once when the [`Engine`] is built. A scan clones that
-//! prepared engine per unit (a root module, template or policy file),
-//! converts the unit's graph into a regorus value once, and evaluates each
-//! selected rule's `deny` set against it. Units are evaluated in parallel.
+//! is analysed once when the [`Engine`] is built, and the selected rules'
+//! `deny` sets are compiled once into one program for regorus' bytecode VM
+//! (measured 3.5× faster than its interpreter on the corpus, same
+//! findings; benches/PROFILE.md). A scan converts each unit's graph (a
+//! root module, template or policy file) into a regorus value once and
+//! runs every selected rule's entry point over it in a fresh VM. A rule the
+//! VM compiler does not accept runs in a clone of the prepared interpreter
+//! instead. Units are evaluated in parallel.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -17,6 +21,11 @@ use rayon::prelude::*;
 use serde::Serialize;
 use tollgate_core::graph::{CallSite, Graph};
 use tollgate_core::{Diagnostic, ScanOptions, ScanOutput};
+
+use regorus::languages::rego::compiler::Compiler;
+use regorus::rvm::program::Program;
+use regorus::rvm::vm::RegoVM;
+use regorus::utils::limits::ExecutionTimerConfig;
 
 use crate::error::Error;
 use crate::meta;
@@ -111,6 +120,9 @@ impl EngineBuilder {
 struct ActiveRule {
     index: usize,
     entrypoint: String,
+    /// Where the rule runs in the VM: a program and its entry-point index;
+    /// `None` runs it in the interpreter.
+    vm: Option<(usize, usize)>,
 }
 
 /// Compiled rules, ready to scan. `Send + Sync + Clone`; cheap to call repeatedly.
@@ -119,6 +131,9 @@ pub struct Engine {
     pub(crate) rules: Vec<RuleMeta>,
     active: Arc<[ActiveRule]>,
     rego: regorus::Engine,
+    /// VM programs of the active rules (usually one holding every rule).
+    programs: Arc<[Arc<Program>]>,
+    rule_time_limit: Duration,
     min_severity: Option<Severity>,
 }
 
@@ -179,10 +194,8 @@ impl Engine {
         let mut rego = regorus::Engine::new();
         // `print` output of rules is collected per clone and dropped.
         rego.set_gather_prints(true);
-        rego.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-            limit: b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT),
-            check_interval: NonZeroU32::MIN.saturating_add(63),
-        });
+        let rule_time_limit = b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT);
+        rego.set_execution_timer_config(timer(rule_time_limit));
         let mut rules: Vec<(RuleMeta, String)> = Vec::new();
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         let mut packages: BTreeMap<String, String> = BTreeMap::new();
@@ -239,7 +252,7 @@ impl Engine {
                 let selected = if only.is_empty() { !m.deprecated } else { only.contains(&m.id) };
                 selected && !skip.contains(&m.id)
             })
-            .map(|(index, (_, entrypoint))| ActiveRule { index, entrypoint: entrypoint.clone() })
+            .map(|(index, (_, entrypoint))| ActiveRule { index, entrypoint: entrypoint.clone(), vm: None })
             .collect();
 
         // Analyse the modules once, so every clone starts prepared.
@@ -247,10 +260,14 @@ impl Engine {
         rego.eval_query("true".to_string(), false)
             .map_err(|e| Error::RegoCompile { file: "policies".to_string(), message: format!("{e:#}") })?;
 
+        let mut active = active;
+        let programs = compile_programs(&mut rego, &mut active)?;
         Ok(Engine {
             rules: rules.into_iter().map(|(m, _)| m).collect(),
             active: active.into(),
             rego,
+            programs: programs.into(),
+            rule_time_limit,
             min_severity: b.min_severity,
         })
     }
@@ -337,13 +354,36 @@ impl Engine {
 
     /// Evaluates every active rule over one unit's input.
     fn eval_input(&self, input: regorus::Value, root: &Arc<str>) -> UnitResult {
-        let mut rego = self.rego.clone();
-        rego.set_input(input);
+        let mut vms: Vec<Option<RegoVM>> = self.programs.iter().map(|_| None).collect();
+        let mut interpreter: Option<regorus::Engine> = None;
         let mut out = UnitResult { stats: Vec::with_capacity(self.active.len()), ..UnitResult::default() };
         for rule in self.active.iter() {
             let Some(meta) = self.rules.get(rule.index) else { continue };
             let t = Instant::now();
-            let value = rego.eval_rule(rule.entrypoint.clone());
+            let value: Result<regorus::Value, String> = match rule.vm {
+                Some((program, entry)) => match (vms.get_mut(program), self.programs.get(program)) {
+                    (Some(slot), Some(p)) => {
+                        let vm = slot.get_or_insert_with(|| {
+                            let mut vm = RegoVM::new();
+                            vm.load_program(p.clone());
+                            vm.set_max_instructions(usize::MAX);
+                            vm.set_execution_timer_config(Some(timer(self.rule_time_limit)));
+                            vm.set_input(input.clone());
+                            vm
+                        });
+                        vm.execute_entry_point_by_index(entry).map_err(|e| e.to_string())
+                    }
+                    _ => Err("no program for the rule".to_string()),
+                },
+                None => {
+                    let rego = interpreter.get_or_insert_with(|| {
+                        let mut rego = self.rego.clone();
+                        rego.set_input(input.clone());
+                        rego
+                    });
+                    rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}"))
+                }
+            };
             let micros = micros(t);
             let before = out.findings.len();
             let mut errors = 0;
@@ -360,7 +400,7 @@ impl Engine {
                 }
                 Err(e) => {
                     errors += 1;
-                    out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {e:#}", meta.id)));
+                    out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {e}", meta.id)));
                 }
             }
             if let Some(min) = self.min_severity {
@@ -440,6 +480,39 @@ impl Engine {
         summary.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         Report { version: env!("CARGO_PKG_VERSION").to_string(), findings, errors, summary, rule_stats, sources }
     }
+}
+
+/// The time limit of one rule over one unit, checked every 64 steps.
+fn timer(limit: Duration) -> ExecutionTimerConfig {
+    ExecutionTimerConfig { limit, check_interval: NonZeroU32::MIN.saturating_add(63) }
+}
+
+/// Compiles the active rules for the VM: all of them into one program (one
+/// entry point each); when the VM compiler rejects that, each rule on its
+/// own, and a rule it rejects alone stays with the interpreter.
+fn compile_programs(rego: &mut regorus::Engine, active: &mut [ActiveRule]) -> Result<Vec<Arc<Program>>, Error> {
+    let Some(first) = active.first() else { return Ok(Vec::new()) };
+    let first: regorus::Rc<str> = first.entrypoint.as_str().into();
+    // The compiled policy holds every module; the entry point only names
+    // where an evaluation without one would start.
+    let compiled = rego
+        .compile_with_entrypoint(&first)
+        .map_err(|e| Error::RegoCompile { file: "policies".to_string(), message: format!("{e:#}") })?;
+    let names: Vec<&str> = active.iter().map(|a| a.entrypoint.as_str()).collect();
+    if let Ok(program) = Compiler::compile_from_policy(&compiled, &names) {
+        for (i, a) in active.iter_mut().enumerate() {
+            a.vm = Some((0, i));
+        }
+        return Ok(vec![program]);
+    }
+    let mut programs = Vec::new();
+    for a in active.iter_mut() {
+        if let Ok(program) = Compiler::compile_from_policy(&compiled, &[a.entrypoint.as_str()]) {
+            a.vm = Some((programs.len(), 0));
+            programs.push(program);
+        }
+    }
+    Ok(programs)
 }
 
 fn micros(t: Instant) -> u64 {
