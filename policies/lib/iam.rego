@@ -177,3 +177,62 @@ show(v) := sprintf("%v", [v]) if {
 }
 
 show_list(vs) := concat(", ", sort([show(v) | some v in vs]))
+
+# Deny statements of the same policy that limit a grant without removing it
+# (`s.grants.deny_limits`: on part of the resources, or under a condition).
+# `limit_covers(l, action)`: the limit denies `action` (a canonical or
+# as-written name); a capped list counts as covering.
+limit_covers(l, action) if {
+	some e in l.actions
+	lower(e) == lower(action)
+}
+
+limit_covers(l, _) if "*" in l.actions
+
+limit_covers(l, action) if {
+	some e in l.actions
+	endswith(e, ":*")
+	startswith(lower(action), lower(trim_suffix(e, "*")))
+}
+
+limit_covers(l, _) if count(l.actions) < l.count
+
+show_condition(c) := sprintf("%s %s %s", [c.operator, c.key, show_list(c.values)])
+
+limit_where(l) := sprintf(" on Resource %s", [show_list(l.resources)]) if count(object.get(l, "resources", [])) > 0
+
+limit_where(l) := sprintf(" outside NotResource %s", [show_list(l.not_resources)]) if count(object.get(l, "not_resources", [])) > 0
+
+limit_where(l) := "" if {
+	count(object.get(l, "resources", [])) == 0
+	count(object.get(l, "not_resources", [])) == 0
+}
+
+limit_when(l) := sprintf(" when %s", [concat(" and ", [show_condition(c) | some c in l.conditions])]) if count(object.get(l, "conditions", [])) > 0
+
+limit_when(l) := "" if count(object.get(l, "conditions", [])) == 0
+
+limit_who(l) := " for the principals it names" if l.principal_scoped
+
+limit_who(l) := "" if not l.principal_scoped
+
+# ` (denied by statement 8 when BoolIfExists aws:MultiFactorAuthPresent "false")`
+# when a limit of `s` covers one of `actions`, else "".
+deny_note(s, actions) := sprintf(" (%s)", [concat("; ", sort(notes))]) if {
+	notes := {sprintf("denied by statement %d%s%s%s", [l.statement_index, limit_who(l), limit_where(l), limit_when(l)]) |
+		some l in object.get(object.get(s, "grants", {}), "deny_limits", [])
+		some a in actions
+		limit_covers(l, a)
+	}
+	count(notes) > 0
+}
+
+deny_note(s, actions) := "" if {
+	not any_limit(s, actions)
+}
+
+any_limit(s, actions) if {
+	some l in object.get(object.get(s, "grants", {}), "deny_limits", [])
+	some a in actions
+	limit_covers(l, a)
+}

@@ -10,7 +10,10 @@
 #   Also flagged: a narrower wildcard that the IAM action catalog expands
 #   to a service's permissions-management actions (`iam:Put*`,
 #   `iam:*Policy*`, `s3:PutBucket*`), or to every action of its service.
-#   The message shows the expansion. Write-only families
+#   The message shows the expansion. Actions removed by a `Deny` of the
+#   same policy whose resources cover the statement's are left out: a
+#   wildcard whose every action is denied is not flagged, one partly
+#   denied is shown with what remains. Write-only families
 #   (`dynamodb:*Item`) on `"Resource": "*"` are IAM003's.
 #
 #   ## Why it is risky
@@ -54,10 +57,46 @@ deny contains f if {
 	iam.is_allow(s)
 	some a in s.actions
 	iam.service_wildcard(a)
+	not fully_denied(s, a)
 	f := {
-		"msg": sprintf("Action %q allows every %s action", [a, iam.service_of(a)]),
+		"msg": service_message(s, a),
 		"loc": s.loc,
 	}
+}
+
+# The catalog entry of pattern `a` in `s`, when annotated.
+pattern_entry(s, a) := pat if {
+	some pat in s.grants.patterns
+	pat.pattern == a
+	not pat.not
+}
+
+# Every action of the pattern is removed by a Deny of the same policy that
+# covers the statement's resources.
+fully_denied(s, a) if {
+	pat := pattern_entry(s, a)
+	pat.count == 0
+	pat.denied > 0
+}
+
+service_message(s, a) := sprintf("Action %q allows every %s action%s", [a, iam.service_of(a), iam.deny_note(s, [a])]) if {
+	not partly_denied(s, a)
+}
+
+service_message(s, a) := sprintf("Action %q allows %d of the %d %s actions (the rest denied by %s)%s", [
+	a, pat.count, pat.count + pat.denied, iam.service_of(a), denied_by(s), iam.deny_note(s, [a]),
+]) if {
+	pat := pattern_entry(s, a)
+	pat.denied > 0
+	pat.count > 0
+}
+
+partly_denied(s, a) if pattern_entry(s, a).denied > 0
+
+denied_by(s) := sprintf("statement %d", [s.grants.denied_by[0].statement_index]) if count(s.grants.denied_by) == 1
+
+denied_by(s) := sprintf("statements %s", [concat(", ", [sprintf("%d", [d.statement_index]) | some d in s.grants.denied_by])]) if {
+	count(s.grants.denied_by) > 1
 }
 
 # A narrower wildcard that expands to permissions-management actions (or

@@ -9,8 +9,10 @@
 #
 #   Access levels and resource support come from the IAM action catalog:
 #   a pattern counts when it expands to Write or Permissions-management
-#   actions that accept a narrower resource (after the same policy's
-#   unconditional Denies); a wildcard is shown with its expansion.
+#   actions that accept a narrower resource, after the `Deny` statements
+#   of the same policy that cover every resource of the statement (an
+#   action they remove is not reported); a wildcard is shown with its
+#   expansion.
 #
 #   Not flagged: Read, List and Tagging actions (`Get*`, `List*`,
 #   `Describe*`, `ec2:CreateTags`…), actions that only accept `"*"`

@@ -28,8 +28,10 @@
 #   same policy grants the rest. Actions are taken from the statement's
 #   expansion against the IAM action catalog, so `iam:*`, `iam:Create*`,
 #   `iam:Put*Policy` and `NotAction: s3:*` count (case-insensitively), and
-#   an action removed by an unconditional `Deny` on `*` in the same policy
-#   does not. For the "other users"
+#   an action removed by an unconditional `Deny` of the same policy whose
+#   resources cover the statement's does not (a `Deny` that applies only
+#   under a condition or to part of the resources is named in the
+#   message). For the "other users"
 #   methods a resource scoped to `${aws:username}` (self-service) does not
 #   count. The full wildcard `"*"` is left to IAM001. One finding per
 #   statement lists every method it enables.
@@ -208,7 +210,7 @@ deny contains f if {
 	names := escalations(p, i, s)
 	count(names) > 0
 	f := {
-		"msg": sprintf("privilege escalation: %s", [summary(names)]),
+		"msg": sprintf("privilege escalation: %s%s", [summary(names), iam.deny_note(s, statement_grants[key(p, i)])]),
 		"loc": s.loc,
 	}
 }

@@ -3,13 +3,21 @@
 # description: |
 #   ## What it flags
 #   A role, user or group whose identity policies (inline, attached
-#   customer-managed and AWS-managed) grant `iam:PassRole` on a role of the
-#   same configuration, together with the actions that start a service
-#   that role trusts, when the role's own policies are broader than the
-#   holder's. The path is traced through the graph: holder → its policies
-#   → the passed role (`"*"`, a role ARN or name pattern that matches it,
-#   or a reference to it) → the role's trust policy (`Service` principal)
-#   → the role's inline, attached and AWS-managed policies.
+#   customer-managed and AWS-managed, and for a user those of its groups)
+#   grant `iam:PassRole` on a role of the same configuration, together
+#   with the actions that start a service that role trusts, when the
+#   role's own policies are broader than the holder's. The path is traced
+#   through the graph: holder → its policies (or its group's) → the
+#   passed role (`"*"`, a role ARN or name pattern that matches it, or a
+#   reference to it) → the role's trust policy (`Service` principal) → the
+#   role's inline, attached and AWS-managed policies.
+#
+#   A permissions boundary caps both sides: the holder's boundary must
+#   also allow `iam:PassRole` on the role and the start actions, and
+#   "broader" compares the role's and the holder's grants each after its
+#   boundary. A boundary that is not in the configuration (a customer
+#   policy by ARN, an unknown ARN) is not guessed: the finding says that
+#   the path holds unless that boundary excludes it.
 #
 #   | trusted service | start actions |
 #   |---|---|
@@ -42,6 +50,7 @@
 #   ## Example
 #   ```hcl
 #   # aws_iam_user.ci: iam:PassRole on aws_iam_role.admin.arn, lambda:CreateFunction + lambda:InvokeFunction
+#   # (or iam:PassRole from a group it is a member of)
 #   # aws_iam_role.admin: trusts lambda.amazonaws.com, AdministratorAccess attached
 #   ```
 #
@@ -94,10 +103,12 @@ holder_types := {
 	"AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group",
 }
 
-# Allow statements that apply to `principal`: customer identity policies
-# that name it, and the AWS-managed policies attached to it.
+# Allow statements that apply to `principal` itself, each as
+# {"s": statement, "loc": where a finding points}: customer identity
+# policies that name it (the statement), and the AWS-managed policies
+# attached to it (the attachment to this principal).
 statements_of(principal) := array.concat(
-	[s |
+	[{"s": s, "loc": s.loc} |
 		some p in input.policies
 		iam.identity_policy(p)
 		principal in p.principals
@@ -105,7 +116,7 @@ statements_of(principal) := array.concat(
 		iam.is_allow(s)
 		is_object(s.grants)
 	],
-	[s |
+	[{"s": s, "loc": attachment_loc(m, principal)} |
 		some m in input.aws_managed_policies
 		principal in m.principals
 		some s in m.statements
@@ -113,6 +124,77 @@ statements_of(principal) := array.concat(
 		is_object(s.grants)
 	],
 )
+
+# The first attachment of AWS-managed policy `m` to `principal`.
+attachment_loc(m, principal) := locs[0] if {
+	locs := sort([a.loc |
+		some a in input.attachments
+		a.principal == principal
+		a.owner in m.attached_by
+		a.policy_arn == m.arn
+	])
+	count(locs) > 0
+}
+
+attachment_loc(m, principal) := m.loc if {
+	not any_attachment(m, principal)
+}
+
+any_attachment(m, principal) if {
+	some a in input.attachments
+	a.principal == principal
+	a.owner in m.attached_by
+	a.policy_arn == m.arn
+}
+
+principal_of[p.address] := p if some p in object.get(input, "iam_principals", [])
+
+# The statements a principal holds: its own (`via: ""`) and, for a user,
+# those of its groups (`via`: the group).
+held_statements(addr) := array.concat(
+	[object.union(x, {"via": ""}) | some x in statements_of(addr)],
+	[object.union(x, {"via": g}) |
+		some g in object.get(object.get(principal_of, addr, {}), "groups", [])
+		is_string(g)
+		some x in statements_of(g)
+	],
+)
+
+# Allow statements of the permissions boundary `b` of `addr`: an in-graph
+# managed policy, or an AWS-managed one from the catalog.
+boundary_statements(addr, b) := array.concat(
+	[s |
+		some p in input.policies
+		iam.identity_policy(p)
+		p.owner == b.policy
+		some s in p.statements
+		iam.is_allow(s)
+		is_object(s.grants)
+	],
+	[s |
+		some m in input.aws_managed_policies
+		addr in object.get(m, "boundary_of", [])
+		some s in m.statements
+		iam.is_allow(s)
+		is_object(s.grants)
+	],
+)
+
+boundary(addr) := principal_of[addr].permissions_boundary
+
+# A principal's effective grant: what it holds, capped by its boundary
+# when that resolves. An unresolved boundary is named in the finding.
+principal_grant(addr) := {"stmts": held_statements(addr), "bounded": false} if not boundary(addr)
+
+principal_grant(addr) := {"stmts": held_statements(addr), "bounded": true, "bound": boundary_statements(addr, b)} if {
+	b := boundary(addr)
+	b.resolved
+}
+
+principal_grant(addr) := {"stmts": held_statements(addr), "bounded": false, "unresolved": iam.show(b.arn)} if {
+	b := boundary(addr)
+	not b.resolved
+}
 
 # Statement `s` grants the catalog action `action` (canonical name):
 # `grants.escalation` lists every granted escalation-tagged action (all
@@ -125,12 +207,36 @@ grants_action(s, action) if {
 	lower(a) == lower(action)
 }
 
-# Every action of `method` is granted by some statement in `stmts`.
-has_method(stmts, method) if {
+# The boundary of grant `g` (if any) allows `action`.
+bound_allows(g, _) if not g.bounded
+
+bound_allows(g, action) if {
+	g.bounded
+	some s in g.bound
+	grants_action(s, action)
+}
+
+g_grants(g, action) if {
+	some x in g.stmts
+	grants_action(x.s, action)
+	bound_allows(g, action)
+}
+
+# Every action of `method` is in the effective grant `g`.
+has_method(g, method) if {
 	every action in method {
-		some s in stmts
-		grants_action(s, action)
+		g_grants(g, action)
 	}
+}
+
+# The boundary of `g` (if any) lets the holder pass role `r`.
+bound_passes(g, _) if not g.bounded
+
+bound_passes(g, r) if {
+	g.bounded
+	some s in g.bound
+	grants_action(s, "iam:PassRole")
+	pass_covers(s, r)
 }
 
 # The role's name with its path (`service-role/deploy`), as the part of its
@@ -210,42 +316,68 @@ trusted_services(r) := {lower(v) |
 service_key(v) := split(v, ".")[0]
 
 # What the role grants that the holder does not: "\"*\"", escalation
-# actions, or whole services.
-broader(role_stmts, holder_stmts) := "grants \"*\"" if {
-	some s in role_stmts
-	s.grants.all_actions
-	not any_all(holder_stmts)
+# actions, or whole services, each after the principal's boundary.
+broader(rg, hg) := "grants \"*\"" if {
+	g_all(rg)
+	not g_all(hg)
 }
 
-broader(role_stmts, holder_stmts) := sprintf("grants %s", [extra_list(extra)]) if {
-	not any_all(role_stmts)
-	not any_all(holder_stmts)
-	extra := extra_escalation(role_stmts, holder_stmts)
+broader(rg, hg) := sprintf("grants %s", [extra_list(extra)]) if {
+	not g_all(rg)
+	not g_all(hg)
+	extra := g_escalation(rg) - g_escalation(hg)
 	count(extra) > 0
 }
 
-broader(role_stmts, holder_stmts) := sprintf("grants all of %s", [extra_list(extra)]) if {
-	not any_all(role_stmts)
-	not any_all(holder_stmts)
-	count(extra_escalation(role_stmts, holder_stmts)) == 0
-	extra := services_full_of(role_stmts) - services_full_of(holder_stmts)
+broader(rg, hg) := sprintf("grants all of %s", [extra_list(extra)]) if {
+	not g_all(rg)
+	not g_all(hg)
+	count(g_escalation(rg) - g_escalation(hg)) == 0
+	extra := g_services(rg) - g_services(hg)
 	count(extra) > 0
 }
 
-any_all(stmts) if {
-	some s in stmts
+own_all(g) if {
+	some x in g.stmts
+	x.s.grants.all_actions
+}
+
+bound_all(g) if not g.bounded
+
+bound_all(g) if {
+	g.bounded
+	some s in g.bound
 	s.grants.all_actions
 }
 
-escalation_of(stmts) := {a | some s in stmts; some a in object.get(s.grants, "escalation", [])}
-
-# Escalation actions of the role that the holder lacks (canonical names).
-extra_escalation(role_stmts, holder_stmts) := {a |
-	some a in escalation_of(role_stmts)
-	not a in escalation_of(holder_stmts)
+g_all(g) if {
+	own_all(g)
+	bound_all(g)
 }
 
-services_full_of(stmts) := {svc | some s in stmts; some svc in object.get(s.grants, "services_full", [])}
+# Escalation actions in the effective grant (canonical names).
+g_escalation(g) := {a |
+	some x in g.stmts
+	some a in object.get(x.s.grants, "escalation", [])
+	bound_allows(g, a)
+}
+
+own_services(g) := {svc | some x in g.stmts; some svc in object.get(x.s.grants, "services_full", [])}
+
+bound_services(g) := {svc | some s in g.bound; some svc in object.get(s.grants, "services_full", [])}
+
+# Whole services in the effective grant.
+g_services(g) := own_services(g) if bound_all(g)
+
+g_services(g) := bound_services(g) if {
+	not bound_all(g)
+	own_all(g)
+}
+
+g_services(g) := own_services(g) & bound_services(g) if {
+	not bound_all(g)
+	not own_all(g)
+}
 
 extra_list(names) := concat(", ", sorted) if {
 	sorted := sort(names)
@@ -260,31 +392,45 @@ extra_list(names) := sprintf("%s and %d more", [concat(", ", array.slice(sorted,
 roles := [r | some r in input.resources; r.type in role_types]
 
 # Computed once per principal (a rule, not a function: evaluated once).
-principal_statements[h.address] := statements_of(h.address) if {
+grant[h.address] := principal_grant(h.address) if {
 	some h in input.resources
 	h.type in holder_types
 }
 
 role_services[r.address] := trusted_services(r) if some r in roles
 
+via_text("") := ""
+
+via_text(g) := sprintf(" (through group %s)", [g]) if g != ""
+
+# An unresolved boundary of the holder or the role.
+boundary_note(g, who) := sprintf(", unless the permissions boundary %s of %s (not in this configuration) excludes it", [g.unresolved, who]) if g.unresolved
+
+boundary_note(g, _) := "" if not g.unresolved
+
 # Every path: the PassRole statement's location, and the path's text.
-paths contains [s.loc, text] if {
+paths contains [x.loc, text] if {
 	some h in input.resources
 	h.type in holder_types
-	holder_stmts := principal_statements[h.address]
-	some s in holder_stmts
-	grants_action(s, "iam:PassRole")
+	hg := grant[h.address]
+	some x in hg.stmts
+	grants_action(x.s, "iam:PassRole")
+	bound_allows(hg, "iam:PassRole")
 	some r in roles
 	r.address != h.address
-	pass_covers(s, r)
+	pass_covers(x.s, r)
+	bound_passes(hg, r)
 	count(role_services[r.address]) > 0
-	role_stmts := principal_statements[r.address]
-	why := broader(role_stmts, holder_stmts)
+	rg := grant[r.address]
+	why := broader(rg, hg)
 	some service in role_services[r.address]
-	passed_to(s, service)
-	methods := [concat(" + ", m) | some m in starters[service_key(service)]; has_method(holder_stmts, m)]
+	passed_to(x.s, service)
+	methods := [concat(" + ", m) | some m in starters[service_key(service)]; has_method(hg, m)]
 	count(methods) > 0
-	text := sprintf("%s → iam:PassRole → %s (trusts %s, %s) via %s", [h.address, r.address, service, why, concat(" or ", methods)])
+	text := sprintf("%s → iam:PassRole%s → %s (trusts %s, %s) via %s%s%s", [
+		h.address, via_text(x.via), r.address, service, why, concat(" or ", methods),
+		boundary_note(hg, h.address), boundary_note(rg, r.address),
+	])
 }
 
 summary(texts) := concat("; ", sorted) if {

@@ -14,6 +14,9 @@
 #   five) and the patterns that granted them
 #   (with the number of the others).
 #
+#   Actions that a `Deny` statement of the same policy removes for every
+#   resource of the statement do not count; a `Deny` that applies only
+#   under a condition or to part of the resources is named in the message.
 #   A statement with the full wildcard `"*"` is IAM001's and not repeated
 #   here.
 #
@@ -106,7 +109,7 @@ deny contains f if {
 	actions := exposed(s)
 	count(actions) > 0
 	f := {
-		"msg": sprintf("%s on %s (granted by %s)", [capped(actions), scope(s), concat(", ", granting(s, actions))]),
+		"msg": sprintf("%s on %s (granted by %s)%s", [capped(actions), scope(s), concat(", ", granting(s, actions)), iam.deny_note(s, actions)]),
 		"loc": s.loc,
 	}
 }

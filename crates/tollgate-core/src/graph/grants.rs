@@ -15,7 +15,7 @@ use serde::Serialize;
 use tollgate_catalog::{AccessLevel, ActionSet, Catalog, PatternStatus, Risk};
 
 use super::iam::normalize;
-use super::{Attachment, Location, Policy, Statement};
+use super::{Attachment, Condition, Location, Policy, Principal, Statement};
 use crate::value::Value;
 
 /// Longest list of names in a summary; the matching `*_count` field holds
@@ -32,7 +32,7 @@ pub const SAMPLE_CAP: usize = 8;
 /// lists are left out of the JSON; in Rego an absent field is undefined,
 /// so `s.grants.all_actions` and `some a in s.grants.escalation` read as
 /// expected.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Grants {
     /// Every action in the catalog is granted.
     #[serde(skip_serializing_if = "is_false")]
@@ -71,10 +71,20 @@ pub struct Grants {
     /// for AWS-managed documents.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub unknown_patterns: Vec<UnknownPattern>,
-    /// Actions the statement would grant that an unconditional `Deny` on
-    /// every resource in the same policy removes.
+    /// Actions the statement would grant that the same policy's
+    /// unconditional `Deny` statements remove for every resource the
+    /// statement names.
     #[serde(skip_serializing_if = "is_zero")]
     pub denied: usize,
+    /// The `Deny` statements that removed at least one action, in statement
+    /// order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub denied_by: Vec<DeniedBy>,
+    /// `Deny` statements of the same policy that deny some of the granted
+    /// actions without removing them: only on part of the statement's
+    /// resources, or only when a condition holds (in statement order).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub deny_limits: Vec<DenyLimit>,
     /// An action value is unknown before apply: the summary is a lower
     /// bound (`Action`) or an upper bound (`NotAction`).
     #[serde(skip_serializing_if = "is_false")]
@@ -111,6 +121,50 @@ pub struct PatternGrant {
     pub constrainable_write: usize,
     /// The first matched actions (canonical names, at most [`SAMPLE_CAP`]).
     pub sample: Vec<String>,
+    /// Actions of the pattern removed by the same policy's unconditional
+    /// `Deny` statements; the other fields then describe what remains.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub denied: usize,
+}
+
+/// A `Deny` statement that removed actions from an `Allow` statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeniedBy {
+    /// Index of the `Deny` statement in the document.
+    pub statement_index: usize,
+    /// Number of the statement's actions it removes (two Denies may remove
+    /// the same action; each counts it).
+    pub count: usize,
+}
+
+/// A `Deny` statement that limits what an `Allow` statement grants without
+/// removing the actions outright.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DenyLimit {
+    /// Index of the `Deny` statement in the document.
+    pub statement_index: usize,
+    /// Number of granted actions it denies (where or when it applies).
+    pub count: usize,
+    /// Those actions, compact: `svc:*` for a whole service, else canonical
+    /// names (at most [`LIST_CAP`] entries, catalog order).
+    pub actions: Vec<String>,
+    /// Its `Resource` / `NotResource`, when it does not cover every
+    /// resource of the `Allow` statement (the action stays granted on the
+    /// rest); left out when it covers them all.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<Value>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_resources: Vec<Value>,
+    /// Its conditions: the actions are denied only when they hold.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub conditions: Vec<Condition>,
+    /// The Deny names principals (a resource policy): it applies only to them.
+    #[serde(skip_serializing_if = "is_false")]
+    pub principal_scoped: bool,
+    /// Its action list or resources are partly unknown before apply: it may
+    /// deny these actions.
+    #[serde(skip_serializing_if = "is_false")]
+    pub indeterminate: bool,
 }
 
 /// A pattern that matches nothing in the catalog.
@@ -141,6 +195,9 @@ pub struct AwsManagedPolicy {
     pub principals: Vec<Value>,
     /// Addresses of the resources that declare the attachments, sorted.
     pub attached_by: Vec<String>,
+    /// Roles and users whose permissions boundary it is (addresses, sorted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub boundary_of: Vec<String>,
     pub statements: Vec<Statement>,
     /// Location of the first attachment.
     pub loc: Location,
@@ -226,11 +283,17 @@ pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) {
 
 /// Annotates the `Allow` statements of one document, after its `Deny`s.
 fn annotate_statements(statements: &mut [Statement], catalog: &Catalog, cache: &mut PatternCache, detail: Detail) {
-    let Some(denied) = unconditional_denies(statements, catalog, cache) else {
-        return;
-    };
-    for s in statements.iter_mut() {
-        s.grants = if is_effect(&s.effect, "Allow") { grants(s, catalog, &denied, cache, detail) } else { None };
+    let annotated: Option<Vec<Option<Grants>>> = (|| {
+        let denies = deny_statements(statements, catalog, cache)?;
+        let mut out = Vec::with_capacity(statements.len());
+        for s in statements.iter() {
+            out.push(if is_effect(&s.effect, "Allow") { grants(s, catalog, &denies, cache, detail) } else { None });
+        }
+        Some(out)
+    })();
+    let Some(annotated) = annotated else { return };
+    for (s, g) in statements.iter_mut().zip(annotated) {
+        s.grants = g;
     }
 }
 
@@ -238,20 +301,192 @@ fn is_effect(v: &Value, want: &str) -> bool {
     v.as_str() == Some(want)
 }
 
-/// The actions removed everywhere by `Deny` statements without conditions on
-/// `"Resource": "*"` whose action lists are fully known.
-fn unconditional_denies(statements: &[Statement], catalog: &Catalog, cache: &mut PatternCache) -> Option<ActionSet> {
-    let mut out = catalog.empty_set();
-    for s in statements {
-        let all_resources = s.not_resources.is_empty() && s.resources.iter().any(|r| r.as_str() == Some("*"));
-        let known = s.actions.iter().chain(&s.not_actions).all(|a| a.as_str().is_some());
-        if !is_effect(&s.effect, "Deny") || !s.conditions.is_empty() || !all_resources || !known {
-            continue;
-        }
-        let (set, _) = expand(s, catalog, cache)?;
-        out.union_with(&set);
+/// `Deny` statements of one document weighed against its `Allow`
+/// statements; past this number the rest are ignored (the summaries are
+/// then upper bounds), so a crafted document cannot make annotation
+/// quadratic.
+pub(crate) const MAX_DENY_STATEMENTS: usize = 64;
+
+/// Longest ARN pattern pair compared by [`glob_covers`] (product of the
+/// lengths); longer pairs count as not covered.
+const MAX_GLOB_CELLS: usize = 1 << 20;
+
+/// A `Deny` statement of the document being annotated, expanded once.
+struct Deny<'a> {
+    stmt: &'a Statement,
+    /// The actions it certainly names: the known entries of `Action`, or
+    /// the complement of `NotAction` (an upper bound when `NotAction` has
+    /// unknown entries).
+    set: ActionSet,
+    /// It removes what it covers: no condition, no principal scope, and its
+    /// action set is not an upper bound.
+    definite: bool,
+    principal_scoped: bool,
+    indeterminate: bool,
+}
+
+fn deny_statements<'a>(
+    statements: &'a [Statement],
+    catalog: &Catalog,
+    cache: &mut PatternCache,
+) -> Option<Vec<Deny<'a>>> {
+    let mut out = Vec::new();
+    for s in statements.iter().filter(|s| is_effect(&s.effect, "Deny")).take(MAX_DENY_STATEMENTS) {
+        let (set, not) = expand(s, catalog, cache)?;
+        let unknown_actions = s.actions.iter().chain(&s.not_actions).any(|a| a.as_str().is_none());
+        let unknown_resources = s.resources.iter().chain(&s.not_resources).any(|r| r.as_str().is_none());
+        let anyone = s.principals.is_empty()
+            || s.principals.get("AWS").is_some_and(|v| v.iter().any(|p| p.as_str() == Some("*")));
+        let principal_scoped = !s.not_principals.is_empty() || !anyone;
+        out.push(Deny {
+            stmt: s,
+            set,
+            definite: s.conditions.is_empty() && !principal_scoped && !(not && unknown_actions),
+            principal_scoped,
+            indeterminate: unknown_actions || unknown_resources,
+        });
     }
     Some(out)
+}
+
+fn all_stars(p: &str) -> bool {
+    !p.is_empty() && p.bytes().all(|c| c == b'*')
+}
+
+/// Whether every resource matched by the glob `inner` is matched by the
+/// glob `outer` (IAM resource semantics: `*` any run of characters, `?`
+/// one, case-sensitive). Sound but not complete: a wildcard of `inner` is
+/// only absorbed by a `*` of `outer` (or a `?` by a `?`), so `?*` is not
+/// seen to cover `*?`. A pair that is not seen as covered keeps its grant,
+/// which never hides a finding.
+pub(crate) fn glob_covers(outer: &str, inner: &str) -> bool {
+    glob_covers_bytes(outer.as_bytes(), inner.as_bytes())
+}
+
+fn glob_covers_bytes(o: &[u8], i: &[u8]) -> bool {
+    if o.len().saturating_mul(i.len() + 1) > MAX_GLOB_CELLS {
+        return !o.is_empty() && o.iter().all(|&c| c == b'*');
+    }
+    // row[j]: the part of `outer` read so far covers inner[..j].
+    let mut row = vec![false; i.len() + 1];
+    row[0] = true;
+    let mut next = vec![false; i.len() + 1];
+    for &oc in o {
+        if oc == b'*' {
+            let mut acc = false;
+            for (n, r) in next.iter_mut().zip(&row) {
+                acc |= *r;
+                *n = acc;
+            }
+        } else {
+            next[0] = false;
+            for j in 1..=i.len() {
+                let ic = i[j - 1];
+                let ok = match oc {
+                    b'?' => ic != b'*',
+                    _ => ic == oc && ic != b'?',
+                };
+                next[j] = row[j - 1] && ok;
+            }
+        }
+        std::mem::swap(&mut row, &mut next);
+    }
+    row[i.len()]
+}
+
+/// Whether two resource globs certainly match no common resource: their
+/// literal prefixes (up to the first wildcard) or literal suffixes (after
+/// the last) disagree. Sound, not complete.
+pub(crate) fn globs_disjoint(a: &str, b: &str) -> bool {
+    let wild = |c: &u8| *c == b'*' || *c == b'?';
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let (wa, wb) = (a.iter().any(wild), b.iter().any(wild));
+    // A literal side is matched against the other exactly.
+    match (wa, wb) {
+        (false, false) => return a != b,
+        (false, true) => return !glob_covers_bytes(b, a),
+        (true, false) => return !glob_covers_bytes(a, b),
+        (true, true) => {}
+    }
+    let prefix = |s: &[u8]| s.iter().take_while(|c| !wild(c)).count();
+    let suffix = |s: &[u8]| s.iter().rev().take_while(|c| !wild(c)).count();
+    let (pa, pb) = (prefix(a), prefix(b));
+    let n = pa.min(pb);
+    if a[..n] != b[..n] {
+        return true;
+    }
+    // A literal side must also fit the other's prefix and suffix in full.
+    let (sa, sb) = (suffix(a), suffix(b));
+    let m = sa.min(sb);
+    a[a.len() - m..] != b[b.len() - m..]
+}
+
+fn strings(values: &[Value]) -> Option<Vec<&str>> {
+    values.iter().map(Value::as_str).collect()
+}
+
+/// Whether the Deny applies to every resource the Allow names.
+fn covers_resources(deny: &Statement, allow: &Statement) -> bool {
+    let (dr, dnr) = (&deny.resources, &deny.not_resources);
+    if dnr.is_empty() && dr.iter().any(|r| r.as_str().is_some_and(all_stars)) {
+        return true;
+    }
+    let (Some(dr), Some(dnr), Some(ar), Some(anr)) =
+        (strings(dr), strings(dnr), strings(&allow.resources), strings(&allow.not_resources))
+    else {
+        return false;
+    };
+    match (anr.is_empty(), dnr.is_empty(), dr.is_empty()) {
+        // Resource vs Resource: each allowed pattern inside a denied one.
+        (true, true, _) => !ar.is_empty() && ar.iter().all(|a| dr.iter().any(|d| glob_covers(d, a))),
+        // Resource vs NotResource: each allowed pattern outside every excluded one.
+        (true, false, true) => !ar.is_empty() && ar.iter().all(|a| dnr.iter().all(|n| globs_disjoint(n, a))),
+        // NotResource vs NotResource: what the Deny spares is spared by the Allow.
+        (false, false, true) => dnr.iter().all(|n| anr.iter().any(|x| glob_covers(x, n))),
+        // NotResource vs Resource (only `*` covers, above), or an invalid
+        // statement with both Resource and NotResource.
+        _ => false,
+    }
+}
+
+/// Whether the Deny may apply to some resource the Allow names.
+fn may_overlap(deny: &Statement, allow: &Statement) -> bool {
+    let (Some(dr), Some(dnr), Some(ar), Some(anr)) = (
+        strings(&deny.resources),
+        strings(&deny.not_resources),
+        strings(&allow.resources),
+        strings(&allow.not_resources),
+    ) else {
+        return true;
+    };
+    match (anr.is_empty(), dnr.is_empty()) {
+        (true, true) => ar.iter().any(|a| dr.iter().any(|d| !globs_disjoint(a, d))),
+        (true, false) => ar.iter().any(|a| !dnr.iter().any(|n| glob_covers(n, a))),
+        (false, true) => dr.iter().any(|d| !anr.iter().any(|n| glob_covers(n, d))),
+        (false, false) => true,
+    }
+}
+
+/// A set as a compact list: `*` for everything, `svc:*` for a whole
+/// service, else canonical names; at most `cap` entries, catalog order.
+pub(crate) fn compact_actions(set: &ActionSet, catalog: &Catalog, cap: usize) -> Vec<String> {
+    if set.is_full() {
+        return vec!["*".to_owned()];
+    }
+    let mut out = Vec::new();
+    for c in catalog.service_coverage(set) {
+        if out.len() >= cap {
+            break;
+        }
+        if c.is_full() {
+            out.push(format!("{}:*", c.prefix));
+            continue;
+        }
+        let Some(mut part) = catalog.service_actions(c.prefix) else { continue };
+        part.intersect_with(set);
+        out.extend(names(&part, catalog, cap - out.len()));
+    }
+    out
 }
 
 /// The set a statement names (before any Deny) and whether it used NotAction.
@@ -313,6 +548,7 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
                 service_full: catalog.service_len(a.service()) == Some(1),
                 constrainable_write: usize::from(write && a.resource_constrainable()),
                 sample: vec![a.full_name()],
+                denied: 0,
             });
         }
     }
@@ -320,33 +556,92 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
     if e.status != PatternStatus::Matched {
         return Err(e.status);
     }
-    let coverage: Vec<_> = catalog.service_coverage(&e.actions).collect();
-    Ok(PatternGrant {
+    Ok(pattern_of_set(p, not, &e.actions, catalog))
+}
+
+/// The pattern entry for the actions of `set`.
+fn pattern_of_set(p: &str, not: bool, set: &ActionSet, catalog: &Catalog) -> PatternGrant {
+    let coverage: Vec<_> = catalog.service_coverage(set).collect();
+    PatternGrant {
         pattern: p.to_owned(),
         not,
-        wildcard,
-        count: e.actions.len(),
-        access_levels: levels(&e.actions, catalog),
+        wildcard: p.contains(['*', '?']),
+        count: set.len(),
+        access_levels: levels(set, catalog),
         services: coverage.iter().take(LIST_CAP).map(|c| c.prefix.to_owned()).collect(),
         services_count: coverage.len(),
         service_full: coverage.iter().any(|c| c.is_full()),
-        constrainable_write: constrainable_write(&e.actions, catalog).len(),
-        sample: names(&e.actions, catalog, SAMPLE_CAP),
-    })
+        constrainable_write: constrainable_write(set, catalog).len(),
+        sample: names(set, catalog, SAMPLE_CAP),
+        denied: 0,
+    }
+}
+
+/// A pattern's entry after the statement's Deny removals: recomputed on
+/// what remains when the Denies take some of its actions.
+fn pattern_after_deny(g: &PatternGrant, removed: &ActionSet, catalog: &Catalog, cache: &PatternCache) -> PatternGrant {
+    if g.not || removed.is_empty() {
+        return g.clone();
+    }
+    let key = g.pattern.to_ascii_lowercase();
+    let own = match cache.sets.get(&key) {
+        Some(set) => set.clone(),
+        None => catalog.expand(&g.pattern).actions,
+    };
+    let n = own.intersection_len(removed);
+    if n == 0 {
+        return g.clone();
+    }
+    let mut rest = own;
+    rest.subtract(removed);
+    PatternGrant { denied: n, ..pattern_of_set(&g.pattern, false, &rest, catalog) }
 }
 
 fn grants(
     s: &Statement,
     catalog: &Catalog,
-    denied: &ActionSet,
+    denies: &[Deny<'_>],
     cache: &mut PatternCache,
     detail: Detail,
 ) -> Option<Grants> {
     let (mut set, not) = expand(s, catalog, cache)?;
     let before = set.len();
-    set.subtract(denied);
-    let written = if not { &s.not_actions } else { &s.actions };
 
+    // Definite Denies covering every resource of the statement remove
+    // actions; the others that touch granted actions are recorded.
+    let mut removed = catalog.empty_set();
+    let mut denied_by = Vec::new();
+    let mut limiting = Vec::new();
+    for d in denies.iter().filter(|d| d.set.intersects(&set)) {
+        let covers = covers_resources(d.stmt, s);
+        if d.definite && covers {
+            removed.union_with(&d.set);
+            denied_by.push(DeniedBy { statement_index: d.stmt.index, count: d.set.intersection_len(&set) });
+        } else if covers || may_overlap(d.stmt, s) {
+            limiting.push((d, covers));
+        }
+    }
+    removed.intersect_with(&set);
+    set.subtract(&removed);
+    let deny_limits = limiting
+        .into_iter()
+        .filter_map(|(d, covers)| {
+            let mut hit = d.set.clone();
+            hit.intersect_with(&set);
+            (!hit.is_empty()).then(|| DenyLimit {
+                statement_index: d.stmt.index,
+                count: hit.len(),
+                actions: compact_actions(&hit, catalog, LIST_CAP),
+                resources: if covers { Vec::new() } else { d.stmt.resources.clone() },
+                not_resources: if covers { Vec::new() } else { d.stmt.not_resources.clone() },
+                conditions: d.stmt.conditions.clone(),
+                principal_scoped: d.principal_scoped,
+                indeterminate: d.indeterminate,
+            })
+        })
+        .collect();
+
+    let written = if not { &s.not_actions } else { &s.actions };
     let mut patterns = Vec::new();
     let mut unknown_patterns = Vec::new();
     for p in written.iter().filter_map(Value::as_str).filter(|_| detail == Detail::Patterns) {
@@ -356,7 +651,10 @@ fn grants(
         }
         let entry = cache.map.entry(key).or_insert_with(|| pattern_grant(p, not, catalog));
         match entry {
-            Ok(g) => patterns.push(g.clone()),
+            Ok(g) => {
+                let g = g.clone();
+                patterns.push(pattern_after_deny(&g, &removed, catalog, cache));
+            }
             Err(reason) => unknown_patterns.push(UnknownPattern { pattern: p.to_owned(), not, reason: *reason }),
         }
     }
@@ -385,6 +683,8 @@ fn grants(
         patterns,
         unknown_patterns,
         denied: before - set.len(),
+        denied_by,
+        deny_limits,
         indeterminate: written.iter().any(|v| v.as_str().is_none()),
         any_resource: !s.not_resources.is_empty() || s.resources.iter().any(|r| r.as_str() == Some("*")),
         conditional: !s.conditions.is_empty(),
@@ -402,34 +702,57 @@ fn aws_managed_path(arn: &str) -> Option<&str> {
     resource.strip_prefix("policy/").filter(|p| !p.is_empty())
 }
 
-/// One entry per AWS-managed policy ARN the attachments name, in ARN order.
-pub(crate) fn aws_managed_policies(attachments: &[Attachment], catalog: &Catalog) -> Vec<AwsManagedPolicy> {
+/// One entry per AWS-managed policy ARN the attachments and permissions
+/// boundaries name, in ARN order. Marks the boundaries whose AWS-managed
+/// policy the catalog has as `resolved`.
+pub(crate) fn aws_managed_policies(
+    attachments: &[Attachment],
+    principals: &mut [Principal],
+    catalog: &Catalog,
+) -> Vec<AwsManagedPolicy> {
     struct Acc<'a> {
         arn: &'a str,
         path: &'a str,
         principals: BTreeSet<String>,
         principal_values: Vec<Value>,
         attached_by: BTreeSet<String>,
+        boundary_of: BTreeSet<String>,
         loc: &'a Location,
     }
+    let new_acc = |arn, path, loc| Acc {
+        arn,
+        path,
+        principals: BTreeSet::new(),
+        principal_values: Vec::new(),
+        attached_by: BTreeSet::new(),
+        boundary_of: BTreeSet::new(),
+        loc,
+    };
     // Keyed by the lowercase path so partitions and spellings merge.
     let mut by_path: BTreeMap<String, Acc<'_>> = BTreeMap::new();
     for a in attachments {
         let Some(arn) = a.policy_arn.as_str() else { continue };
         let Some(path) = aws_managed_path(arn) else { continue };
-        let acc = by_path.entry(path.to_ascii_lowercase()).or_insert_with(|| Acc {
-            arn,
-            path,
-            principals: BTreeSet::new(),
-            principal_values: Vec::new(),
-            attached_by: BTreeSet::new(),
-            loc: &a.loc,
-        });
+        let acc = by_path.entry(path.to_ascii_lowercase()).or_insert_with(|| new_acc(arn, path, &a.loc));
         let key = serde_json::to_string(&a.principal).unwrap_or_default();
         if acc.principals.insert(key) {
             acc.principal_values.push(a.principal.clone());
         }
         acc.attached_by.insert(a.owner.clone());
+    }
+    for p in principals.iter_mut() {
+        let Some(b) = p.permissions_boundary.as_mut() else { continue };
+        let Some(arn) = b.arn.as_str() else { continue };
+        if aws_managed_path(arn).is_some() {
+            b.resolved = catalog.managed_policy(arn).is_some();
+        }
+    }
+    for p in principals.iter() {
+        let Some(b) = p.permissions_boundary.as_ref() else { continue };
+        let Some(arn) = b.arn.as_str() else { continue };
+        let Some(path) = aws_managed_path(arn) else { continue };
+        let acc = by_path.entry(path.to_ascii_lowercase()).or_insert_with(|| new_acc(arn, path, &b.loc));
+        acc.boundary_of.insert(p.address.clone());
     }
     by_path
         .into_values()
@@ -452,6 +775,7 @@ pub(crate) fn aws_managed_policies(attachments: &[Attachment], catalog: &Catalog
                 version: found.map(|m| m.version().to_owned()),
                 principals,
                 attached_by: acc.attached_by.into_iter().collect(),
+                boundary_of: acc.boundary_of.into_iter().collect(),
                 statements,
                 loc: acc.loc.clone(),
             }

@@ -218,7 +218,7 @@ fn aws_managed_policies_are_looked_up_and_annotated() {
         attachment("a5", "aws_iam_role.app", Value::from("arn:aws:iam::123456789012:policy/mine")),
         attachment("a6", "aws_iam_role.app", Value::unknown("aws_iam_policy.x.arn")),
     ];
-    let m = aws_managed_policies(&atts, catalog());
+    let m = aws_managed_policies(&atts, &mut [], catalog());
     let names: Vec<_> = m.iter().map(|p| (p.name.as_str(), p.known)).collect();
     assert_eq!(names, [("AdministratorAccess", true), ("NoSuchPolicy", false), ("AWSLambdaBasicExecutionRole", true)]);
     let admin = &m[0];
@@ -305,4 +305,218 @@ fn wildcard_expansions_are_bounded_per_unit() {
     annotate_statements(&mut st, catalog(), &mut cache, Detail::Patterns);
     assert!(st[0].grants.as_ref().is_some_and(|g| g.count > 0));
     assert!(st[1].grants.is_none());
+}
+
+fn allow_grants(st: &[Statement], i: usize) -> &Grants {
+    st[i].grants.as_ref().expect("an annotated Allow statement")
+}
+
+#[test]
+fn deny_on_a_covering_resource_removes_the_action() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/x*"},
+        {"Effect": "Deny", "Action": "s3:Put*", "Resource": "arn:aws:s3:::b/*"}
+    ]}));
+    let g = allow_grants(&st, 0);
+    assert_eq!(g.count, 1);
+    assert_eq!((g.denied, g.denied_by.as_slice()), (1, &[DeniedBy { statement_index: 1, count: 1 }][..]));
+    assert!(g.deny_limits.is_empty());
+    assert_eq!(g.constrainable_write_count, 0);
+    // The literal pattern shows that all of it is denied.
+    let put = &g.patterns[1];
+    assert_eq!((put.pattern.as_str(), put.count, put.denied, put.constrainable_write), ("s3:PutObject", 0, 1, 0));
+    assert_eq!(g.patterns[0].denied, 0);
+}
+
+#[test]
+fn deny_on_a_narrower_resource_is_a_limit_not_a_removal() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/x*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::other/*"}
+    ]}));
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.denied), (1, 0));
+    assert!(g.denied_by.is_empty());
+    assert_eq!(g.deny_limits.len(), 1, "a Deny on another bucket does not touch the grant");
+    let l = &g.deny_limits[0];
+    assert_eq!((l.statement_index, l.count, l.actions.as_slice()), (1, 1, &["s3:PutObject".to_string()][..]));
+    assert_eq!(l.resources, [Value::from("arn:aws:s3:::b/x*")]);
+    assert!(l.conditions.is_empty());
+}
+
+#[test]
+fn conditional_deny_is_recorded_with_its_condition() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": ["iam:PassRole", "s3:GetObject"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:*", "Resource": "*",
+         "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "false"}}}
+    ]}));
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.denied), (2, 0));
+    assert_eq!(g.escalation, ["iam:PassRole"]);
+    let l = &g.deny_limits[0];
+    assert_eq!((l.statement_index, l.count), (1, 1));
+    assert_eq!(l.actions, ["iam:PassRole"]);
+    assert!(l.resources.is_empty(), "it covers every resource of the Allow");
+    assert_eq!(l.conditions[0].key, "aws:MultiFactorAuthPresent");
+    let v = serde_json::to_value(l).expect("json");
+    assert_eq!(
+        v,
+        json!({"statement_index": 1, "count": 1, "actions": ["iam:PassRole"],
+               "conditions": [{"operator": "Bool", "key": "aws:MultiFactorAuthPresent", "values": ["false"]}]})
+    );
+}
+
+#[test]
+fn whole_services_are_grouped_in_limits() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "NotAction": ["s3:*"], "Resource": "*", "Condition": {"StringNotEquals": {"aws:RequestedRegion": "eu-west-1"}}}
+    ]}));
+    let g = allow_grants(&st, 0);
+    assert!(g.all_actions);
+    let l = &g.deny_limits[0];
+    assert_eq!(l.count, catalog().len() - catalog().service_len("s3").expect("s3"));
+    assert_eq!(l.actions.len(), LIST_CAP);
+    assert!(l.actions.iter().all(|a| a.ends_with(":*")), "{:?}", l.actions);
+}
+
+#[test]
+fn not_resource_and_not_action_denies() {
+    // Deny everything outside bucket b: an Allow on bucket c is fully denied,
+    // an Allow on bucket b untouched.
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::c/*"},
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Deny", "Action": "s3:*", "NotResource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]}
+    ]}));
+    assert_eq!((allow_grants(&st, 0).count, allow_grants(&st, 0).denied), (0, 1));
+    assert!(allow_grants(&st, 1).deny_limits.is_empty() && allow_grants(&st, 1).denied == 0);
+    // NotResource vs NotResource: the Deny spares only what the Allow excludes anyway.
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "NotResource": "arn:aws:sqs:*:*:keep-*"},
+        {"Effect": "Deny", "NotAction": "s3:*", "NotResource": "arn:aws:sqs:*:*:keep-1"}
+    ]}));
+    assert_eq!(allow_grants(&st, 0).count, 0);
+    // The other way round only limits.
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "NotResource": "arn:aws:sqs:*:*:keep-1"},
+        {"Effect": "Deny", "Action": "sqs:*", "NotResource": "arn:aws:sqs:*:*:keep-*"}
+    ]}));
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.deny_limits.len()), (1, 1));
+    assert_eq!(g.deny_limits[0].not_resources, [Value::from("arn:aws:sqs:*:*:keep-*")]);
+}
+
+#[test]
+fn arns_are_case_sensitive_and_actions_are_not() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "S3:PUTOBJECT", "Resource": "arn:aws:s3:::B/*"},
+        {"Effect": "Deny", "Action": "s3:putobject", "Resource": "arn:aws:s3:::b/*"},
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}
+    ]}));
+    assert_eq!(allow_grants(&st, 0).count, 1, "bucket B is not bucket b");
+    assert_eq!(allow_grants(&st, 2).count, 0);
+}
+
+#[test]
+fn unknowns_and_principals_never_remove() {
+    let mut st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"},
+        {"Effect": "Deny", "Action": "kms:Decrypt", "Resource": "*", "Principal": {"AWS": "arn:aws:iam::1:root"}},
+        {"Effect": "Deny", "NotAction": "kms:Encrypt", "Resource": "*"},
+        {"Effect": "Deny", "Action": ["kms:Encrypt"], "Resource": "*"}
+    ]}));
+    // An unknown NotAction entry makes the Deny an upper bound; an unknown
+    // Action entry leaves the known ones denied.
+    st[2].not_actions.push(Value::unknown("var.keep"));
+    st[3].actions.push(Value::unknown("var.more"));
+    annotate_statements(&mut st, catalog(), &mut PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS), Detail::Patterns);
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.denied, g.denied_by.as_slice()), (1, 1, &[DeniedBy { statement_index: 3, count: 1 }][..]));
+    let by: Vec<_> = g.deny_limits.iter().map(|l| (l.statement_index, l.principal_scoped, l.indeterminate)).collect();
+    assert_eq!(by, [(1, true, false), (2, false, true)]);
+    // An unknown resource in the Allow is covered only by a Deny on `*`.
+    let mut st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "x"},
+        {"Effect": "Deny", "Action": "sqs:SendMessage", "Resource": "arn:aws:sqs:*"}
+    ]}));
+    st[0].resources = vec![Value::unknown("aws_sqs_queue.q.arn")];
+    annotate_statements(&mut st, catalog(), &mut PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS), Detail::Patterns);
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.deny_limits.len()), (1, 1));
+}
+
+#[test]
+fn glob_cover_examples() {
+    assert!(glob_covers("arn:aws:s3:::b/*", "arn:aws:s3:::b/x*"));
+    assert!(!glob_covers("arn:aws:s3:::b/x*", "arn:aws:s3:::b/*"));
+    assert!(glob_covers("*", "anything?*"));
+    assert!(glob_covers("a?c", "a?c"));
+    assert!(!glob_covers("a?c", "a*c"));
+    assert!(glob_covers("a*c", "a?c"));
+    assert!(!glob_covers("abc", "ab?"));
+    assert!(globs_disjoint("arn:aws:s3:::a/*", "arn:aws:s3:::b/*"));
+    assert!(!globs_disjoint("arn:aws:s3:::a*", "arn:aws:s3:::ab/*"));
+    assert!(globs_disjoint("*.json", "*.yaml"));
+}
+
+/// A reference glob matcher (backtracking), for the properties below.
+fn glob_match(p: &[u8], t: &[u8]) -> bool {
+    match p.split_first() {
+        None => t.is_empty(),
+        Some((b'*', rest)) => (0..=t.len()).any(|k| glob_match(rest, &t[k..])),
+        Some((b'?', rest)) => !t.is_empty() && glob_match(rest, &t[1..]),
+        Some((c, rest)) => t.first() == Some(c) && glob_match(rest, &t[1..]),
+    }
+}
+
+const SERVICES: &[&str] =
+    &["s3:*", "s3:Get*", "s3:PutObject", "iam:*", "iam:Pass*", "iam:*Policy*", "ec2:Describe*", "*"];
+
+proptest::proptest! {
+    #[test]
+    fn covered_globs_match_a_superset(outer in "[ab*?]{0,5}", inner in "[ab*?]{0,5}", text in "[ab]{0,6}") {
+        if glob_covers(&outer, &inner) && glob_match(inner.as_bytes(), text.as_bytes()) {
+            proptest::prop_assert!(glob_match(outer.as_bytes(), text.as_bytes()));
+        }
+        proptest::prop_assert!(glob_covers(&inner, &inner));
+    }
+
+    #[test]
+    fn disjoint_globs_share_no_match(a in "[ab*?]{0,5}", b in "[ab*?]{0,5}", text in "[ab]{0,6}") {
+        if globs_disjoint(&a, &b) {
+            proptest::prop_assert!(!(glob_match(a.as_bytes(), text.as_bytes()) && glob_match(b.as_bytes(), text.as_bytes())));
+        }
+    }
+
+    /// An unconditional Deny whose resource covers the Allow's removes
+    /// exactly the intersection of the two action sets; one on a
+    /// resource that does not cover it removes nothing.
+    #[test]
+    fn subtraction_is_the_set_difference(
+        allow in proptest::sample::select(SERVICES),
+        deny in proptest::sample::select(SERVICES),
+        covering in proptest::bool::ANY,
+    ) {
+        let deny_resource = if covering { "arn:aws:s3:::b/*" } else { "arn:aws:s3:::b/x/*" };
+        let st = annotate(json!({"Statement": [
+            {"Effect": "Allow", "Action": allow, "Resource": "arn:aws:s3:::b/x*"},
+            {"Effect": "Deny", "Action": deny, "Resource": deny_resource}
+        ]}));
+        let (a, d) = (catalog().expand(allow).actions, catalog().expand(deny).actions);
+        let mut rest = a.clone();
+        rest.subtract(&d);
+        let g = allow_grants(&st, 0);
+        let overlap = a.intersection_len(&d);
+        if covering {
+            proptest::prop_assert_eq!(g.count, rest.len());
+            proptest::prop_assert_eq!(g.denied, overlap);
+            proptest::prop_assert!(g.deny_limits.is_empty());
+        } else {
+            proptest::prop_assert_eq!(g.count, a.len());
+            proptest::prop_assert_eq!(g.deny_limits.first().map_or(0, |l| l.count), overlap);
+        }
+    }
 }

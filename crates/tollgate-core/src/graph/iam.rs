@@ -5,10 +5,10 @@
 //! attachment becomes one [`Attachment`] per (principal, policy) pair.
 
 use std::borrow::Cow;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{Index, Ref, Target};
-use super::{Attachment, Edge, Location, Mode, Policy, PolicyRole, Resource, path};
+use super::{Attachment, Edge, Location, Mode, PermissionsBoundary, Policy, PolicyRole, Principal, Resource, path};
 use crate::value::Value;
 
 pub(crate) mod normalize;
@@ -262,8 +262,9 @@ fn attachment_spec(resource_type: &str) -> Option<(PrincipalSide, PolicySide)> {
     })
 }
 
-/// Derives `policies` and `attachments` from resources (in graph order) and edges.
-pub(crate) fn derive(resources: &[Resource], edges: &[Edge]) -> (Vec<Policy>, Vec<Attachment>) {
+/// Derives `policies`, `attachments` and `principals` from resources (in
+/// graph order) and edges.
+pub(crate) fn derive(resources: &[Resource], edges: &[Edge]) -> (Vec<Policy>, Vec<Attachment>, Vec<Principal>) {
     let index = Index::new(resources, edges);
     let mut attachments = Vec::new();
     // (policy address, principal address) for every resolved attachment.
@@ -287,7 +288,103 @@ pub(crate) fn derive(resources: &[Resource], edges: &[Edge]) -> (Vec<Policy>, Ve
         (&a.loc.file, a.loc.line, &a.owner, &a.attribute).cmp(&(&b.loc.file, b.loc.line, &b.owner, &b.attribute))
     });
     attachments.sort_by(|a, b| (&a.loc.file, a.loc.line).cmp(&(&b.loc.file, b.loc.line)));
-    (policies, attachments)
+    let principals = principals(&index, resources);
+    (policies, attachments, principals)
+}
+
+/// (principal type, permissions-boundary attribute, policy target) of the
+/// resource types that are IAM principals.
+fn principal_spec(resource_type: &str) -> Option<(&'static str, Option<Side>)> {
+    Some(match resource_type {
+        "aws_iam_role" => ("role", Some(("permissions_boundary", TF_POLICY))),
+        "aws_iam_user" => ("user", Some(("permissions_boundary", TF_POLICY))),
+        "aws_iam_group" => ("group", None),
+        "AWS::IAM::Role" => ("role", Some(("PermissionsBoundary", CFN_POLICY))),
+        "AWS::IAM::User" => ("user", Some(("PermissionsBoundary", CFN_POLICY))),
+        "AWS::IAM::Group" => ("group", None),
+        _ => return None,
+    })
+}
+
+/// An attribute naming principals, and the type of principal it names.
+type Side = (&'static str, Target<'static>);
+
+/// Group memberships: (user side, group side) of the resource types that
+/// declare them; `None` for the side that is the owner itself.
+fn membership_spec(resource_type: &str) -> Option<(Option<Side>, Side)> {
+    Some(match resource_type {
+        "aws_iam_group_membership" => (Some(("users", TF_USER)), ("group", TF_GROUP)),
+        "aws_iam_user_group_membership" => (Some(("user", TF_USER)), ("groups", TF_GROUP)),
+        "AWS::IAM::UserToGroupAddition" => (Some(("Users", CFN_USER)), ("GroupName", CFN_GROUP)),
+        "AWS::IAM::User" => (None, ("Groups", CFN_GROUP)),
+        _ => return None,
+    })
+}
+
+/// One entry per role, user and group resource, in graph order.
+fn principals(index: &Index<'_>, resources: &[Resource]) -> Vec<Principal> {
+    // User address -> (group values keyed by their JSON, declaring resources).
+    let mut groups: BTreeMap<&str, (BTreeMap<String, Value>, BTreeSet<String>)> = BTreeMap::new();
+    for r in resources.iter().filter(|r| r.mode == Mode::Managed) {
+        let Some((users_side, (group_attr, group_target))) = membership_spec(&r.resource_type) else { continue };
+        let group_value = r.attributes.get(group_attr).unwrap_or(&NULL);
+        let group_refs = index.resolve(r, group_value, group_attr, &group_target, true);
+        if group_refs.is_empty() {
+            continue;
+        }
+        let users: Vec<&Resource> = match users_side {
+            None => vec![r],
+            Some((attr, target)) => {
+                let value = r.attributes.get(attr).unwrap_or(&NULL);
+                index.resolve(r, value, attr, &target, true).into_iter().filter_map(|u| u.resource).collect()
+            }
+        };
+        for u in users {
+            let entry = groups.entry(u.address.as_str()).or_default();
+            for g in &group_refs {
+                let v = g.to_value();
+                entry.0.insert(serde_json::to_string(&v).unwrap_or_default(), v);
+            }
+            if r.address != u.address {
+                entry.1.insert(r.address.clone());
+            }
+        }
+    }
+    resources
+        .iter()
+        .filter(|r| r.mode == Mode::Managed)
+        .filter_map(|r| {
+            let (kind, boundary) = principal_spec(&r.resource_type)?;
+            let (group_values, memberships) = groups.remove(r.address.as_str()).unwrap_or_default();
+            Some(Principal {
+                address: r.address.clone(),
+                resource_type: r.resource_type.clone(),
+                principal_type: kind.to_string(),
+                groups: group_values.into_values().collect(),
+                memberships: memberships.into_iter().collect(),
+                permissions_boundary: boundary.and_then(|(attr, target)| permissions_boundary(index, r, attr, target)),
+                loc: r.loc.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The boundary named by `attr`, linked to its in-graph policy where
+/// possible. `resolved` is set for in-graph policies here, and for
+/// AWS-managed ones once the catalog is known (`grants`).
+fn permissions_boundary(
+    index: &Index<'_>,
+    owner: &Resource,
+    attr: &str,
+    target: Target<'static>,
+) -> Option<PermissionsBoundary> {
+    let value = owner.attributes.get(attr)?;
+    if matches!(value, Value::Null) {
+        return None;
+    }
+    let found = index.resolve(owner, value, attr, &target, true).into_iter().next();
+    let policy = found.as_ref().and_then(|r| r.resource).map(|p| p.address.clone());
+    Some(PermissionsBoundary { arn: value.clone(), resolved: policy.is_some(), policy, loc: owner.loc_of(attr) })
 }
 
 fn attach(

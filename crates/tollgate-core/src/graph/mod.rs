@@ -231,6 +231,42 @@ pub struct Attachment {
     pub loc: Location,
 }
 
+/// An IAM role, user or group of the graph, with what decides its
+/// permissions besides the policies that name it: the groups a user
+/// belongs to and a permissions boundary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Principal {
+    pub address: String,
+    #[serde(rename = "type")]
+    pub resource_type: String,
+    /// `role`, `user` or `group`.
+    pub principal_type: String,
+    /// Users: the groups it belongs to, as addresses when in the graph, else
+    /// the names as written (sorted, deduplicated).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<Value>,
+    /// Users: the resources that declare those memberships (sorted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub memberships: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions_boundary: Option<PermissionsBoundary>,
+    pub loc: Location,
+}
+
+/// The managed policy that caps a role's or user's permissions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PermissionsBoundary {
+    /// The ARN as written (a string or an unknown).
+    pub arn: Value,
+    /// Address of the managed policy resource when it is in the graph.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Its document is known: an in-graph policy, or an AWS-managed policy
+    /// the catalog has (then in `aws_managed_policies`, `boundary_of`).
+    pub resolved: bool,
+    pub loc: Location,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Direction {
@@ -302,6 +338,8 @@ pub struct Graph {
     pub edges: Vec<Edge>,
     pub policies: Vec<Policy>,
     pub attachments: Vec<Attachment>,
+    /// IAM roles, users and groups with their groups and permissions boundary.
+    pub iam_principals: Vec<Principal>,
     pub network_rules: Vec<NetworkRule>,
     pub buckets: Vec<Bucket>,
     /// AWS-managed policies attached by ARN, with their documents from the
@@ -326,7 +364,7 @@ impl Graph {
         resources.sort_by(|a, b| (&a.loc.file, a.loc.line, &a.address).cmp(&(&b.loc.file, b.loc.line, &b.address)));
         edges.sort();
         edges.dedup();
-        let (policies, attachments) = iam::derive(&resources, &edges);
+        let (policies, attachments, principals) = iam::derive(&resources, &edges);
         let network_rules = network::derive(&resources, &edges);
         let buckets = bucket::derive(&resources, &edges, &policies);
         Graph {
@@ -335,6 +373,7 @@ impl Graph {
             edges,
             policies,
             attachments,
+            iam_principals: principals,
             network_rules,
             buckets,
             aws_managed_policies: Vec::new(),
@@ -365,6 +404,7 @@ impl Graph {
         self.edges.extend(other.edges);
         self.policies.extend(other.policies);
         self.attachments.extend(other.attachments);
+        self.iam_principals.extend(other.iam_principals);
         self.network_rules.extend(other.network_rules);
         self.buckets.extend(other.buckets);
         self.aws_managed_policies.extend(other.aws_managed_policies);
@@ -375,6 +415,6 @@ impl Graph {
     /// catalog; call it again to use another one (`--catalog FILE`).
     pub fn annotate_grants(&mut self, catalog: &tollgate_catalog::Catalog) {
         grants::annotate_policies(&mut self.policies, catalog);
-        self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, catalog);
+        self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, &mut self.iam_principals, catalog);
     }
 }

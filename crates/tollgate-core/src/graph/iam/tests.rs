@@ -536,3 +536,148 @@ fn unknown_markers_in_document_text_are_unknowns() {
     let g = build(vec![p], vec![]);
     assert_eq!(g.policies[0].statements[0].actions, vec![val(json!({"$unknown": "x", "y": 1}))]);
 }
+
+/// (address, type, groups, memberships, boundary (arn, policy, resolved))
+fn principal_rows(g: &Graph) -> Vec<serde_json::Value> {
+    g.iam_principals
+        .iter()
+        .map(|p| {
+            json!([
+                p.address,
+                p.principal_type,
+                p.groups,
+                p.memberships,
+                p.permissions_boundary.as_ref().map(|b| json!([b.arn, b.policy, b.resolved, at(&b.loc)]))
+            ])
+        })
+        .collect()
+}
+
+#[test]
+fn terraform_group_memberships_and_boundaries() {
+    let tf = |a: &str, t: &str, line: u32, attrs: serde_json::Value| res(a, t, line, line + 1, attrs);
+    let g = build(
+        vec![
+            spans(
+                tf(
+                    "aws_iam_user.dev",
+                    "aws_iam_user",
+                    1,
+                    json!({"name": "dev", "permissions_boundary": {"$unknown": "aws_iam_policy.cap.arn"}}),
+                ),
+                &[("permissions_boundary", 2, 2)],
+            ),
+            tf(
+                "aws_iam_user.ops",
+                "aws_iam_user",
+                3,
+                json!({"name": "ops", "permissions_boundary": "arn:aws:iam::aws:policy/PowerUserAccess"}),
+            ),
+            tf(
+                "aws_iam_user.ext",
+                "aws_iam_user",
+                5,
+                json!({"name": "ext", "permissions_boundary": "arn:aws:iam::123456789012:policy/outside"}),
+            ),
+            tf("aws_iam_group.deploy", "aws_iam_group", 7, json!({"name": "deploy"})),
+            tf("aws_iam_policy.cap", "aws_iam_policy", 9, json!({"name": "cap", "policy": "{}"})),
+            tf(
+                "aws_iam_group_membership.deploy",
+                "aws_iam_group_membership",
+                11,
+                json!({"group": {"$unknown": "aws_iam_group.deploy.name"}, "users": [{"$unknown": "aws_iam_user.dev.name"}, "ops"]}),
+            ),
+            tf(
+                "aws_iam_user_group_membership.ext",
+                "aws_iam_user_group_membership",
+                13,
+                json!({"user": "ext", "groups": ["deploy", "legacy"]}),
+            ),
+            tf("aws_iam_role.app", "aws_iam_role", 15, json!({"name": "app", "permissions_boundary": null})),
+        ],
+        vec![
+            edge("aws_iam_user.dev", "aws_iam_policy.cap", "permissions_boundary"),
+            edge("aws_iam_group_membership.deploy", "aws_iam_group.deploy", "group"),
+            edge("aws_iam_group_membership.deploy", "aws_iam_user.dev", "users"),
+        ],
+    );
+    assert_eq!(
+        principal_rows(&g),
+        vec![
+            json!(["aws_iam_user.dev", "user", ["aws_iam_group.deploy"], ["aws_iam_group_membership.deploy"],
+                   [{"$unknown": "aws_iam_policy.cap.arn"}, "aws_iam_policy.cap", true, ["main.tf", 2, 2]]]),
+            json!([
+                "aws_iam_user.ops",
+                "user",
+                ["aws_iam_group.deploy"],
+                ["aws_iam_group_membership.deploy"],
+                ["arn:aws:iam::aws:policy/PowerUserAccess", null, true, ["main.tf", 3, 4]]
+            ]),
+            json!([
+                "aws_iam_user.ext",
+                "user",
+                ["aws_iam_group.deploy", "legacy"],
+                ["aws_iam_user_group_membership.ext"],
+                ["arn:aws:iam::123456789012:policy/outside", null, false, ["main.tf", 5, 6]]
+            ]),
+            json!(["aws_iam_group.deploy", "group", [], [], null]),
+            json!(["aws_iam_role.app", "role", [], [], null]),
+        ]
+    );
+    // The AWS-managed boundary is looked up in the catalog and listed.
+    let power = g.aws_managed_policies.iter().find(|m| m.name == "PowerUserAccess").expect("listed");
+    assert_eq!(power.boundary_of, ["aws_iam_user.ops"]);
+    assert!(power.known && power.principals.is_empty() && power.attached_by.is_empty());
+}
+
+#[test]
+fn cloudformation_group_memberships_and_boundaries() {
+    let g = build(
+        vec![
+            res(
+                "Dev",
+                "AWS::IAM::User",
+                1,
+                9,
+                json!({"Groups": [{"$unknown": "Deployers"}, "legacy"], "PermissionsBoundary": {"$unknown": "Cap"}}),
+            ),
+            res(
+                "Ops",
+                "AWS::IAM::User",
+                10,
+                12,
+                json!({"UserName": "ops", "PermissionsBoundary": {"$unknown": "BoundaryParam"}}),
+            ),
+            res("Deployers", "AWS::IAM::Group", 13, 14, json!({})),
+            res("Cap", "AWS::IAM::ManagedPolicy", 15, 20, json!({"PolicyDocument": {"Statement": []}})),
+            res(
+                "AddOps",
+                "AWS::IAM::UserToGroupAddition",
+                21,
+                25,
+                json!({"GroupName": {"$unknown": "Deployers"}, "Users": ["ops"]}),
+            ),
+            res(
+                "Role",
+                "AWS::IAM::Role",
+                26,
+                30,
+                json!({"PermissionsBoundary": "arn:aws:iam::aws:policy/NoSuchPolicy"}),
+            ),
+        ],
+        vec![
+            edge("Dev", "Deployers", "Groups"),
+            edge("Dev", "Cap", "PermissionsBoundary"),
+            edge("AddOps", "Deployers", "GroupName"),
+        ],
+    );
+    assert_eq!(
+        principal_rows(&g),
+        vec![
+            json!(["Dev", "user", ["Deployers", "legacy"], [], [{"$unknown": "Cap"}, "Cap", true, ["t.yaml", 1, 9]]]),
+            json!(["Ops", "user", ["Deployers"], ["AddOps"], [{"$unknown": "BoundaryParam"}, null, false, ["t.yaml", 10, 12]]]),
+            json!(["Deployers", "group", [], [], null]),
+            json!(["Role", "role", [], [], ["arn:aws:iam::aws:policy/NoSuchPolicy", null, false, ["t.yaml", 26, 30]]]),
+        ]
+    );
+}
