@@ -192,8 +192,8 @@ pub struct ScanTimings {
     pub parse_micros: u64,
     /// `Graph::build` of every unit, summed.
     pub graph_micros: u64,
-    /// Parsing every Terraform directory (once, in parallel) and finding
-    /// the root modules, before any unit is evaluated (wall).
+    /// Finding every Terraform directory's module calls (a lexical scan,
+    /// in parallel) and the root modules, before any unit is evaluated (wall).
     pub terraform_parse_micros: u64,
     /// Wall time of the parallel parse and graph-build phase.
     pub units_wall_micros: u64,
@@ -500,9 +500,11 @@ fn run<T: Send>(
         match class {
             FileClass::Terraform | FileClass::TfVars => {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-                let entry = tf_dirs.entry(source::normalize(&dir)).or_insert_with(|| TerraformDir {
+                let key = source::normalize(&dir);
+                let entry = tf_dirs.entry(key.clone()).or_insert_with(|| TerraformDir {
                     display: source::display_path(&dir),
                     dir: dir.clone(),
+                    key,
                     files: Vec::new(),
                     var_files: Vec::new(),
                     parsed: Default::default(),
@@ -534,7 +536,10 @@ fn run<T: Send>(
         stats.files_scanned += d.files.len() + d.var_files.len();
     }
     let roots_start = Instant::now();
-    let roots = parse::terraform::roots(ctx, &dirs);
+    let calls = parse::terraform::ModuleCalls::find(&dirs);
+    let no_broken = BTreeSet::new();
+    let roots = parse::terraform::roots(&dirs, &calls, &no_broken);
+    parse::terraform::share_parses(&dirs, &calls, &no_broken, &roots);
     timings.terraform_parse_micros = micros_since(roots_start);
 
     enum Job<'a> {
@@ -546,33 +551,47 @@ fn run<T: Send>(
     jobs.extend(documents.iter().map(|(f, fmt)| Job::Doc(f, *fmt)));
 
     let units_start = Instant::now();
-    let results: Vec<_> = jobs
-        .par_iter()
-        .map(|job| {
-            let t = Instant::now();
-            let (unit, diags, outcome, parse) = match job {
-                Job::Terraform(dir) => {
-                    let out = parse::terraform::load(ctx, dir, &dirs);
+    let eval_job = |job: &Job<'_>| {
+        let t = Instant::now();
+        let (unit, diags, outcome, parse) = match job {
+            Job::Terraform(dir) => {
+                let out = parse::terraform::load(ctx, dir, &dirs);
+                let parse = micros_since(t);
+                let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
+                let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
+                (Some(unit), out.diagnostics, 0, parse)
+            }
+            Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
+                Document::Unit(kind, out) => {
                     let parse = micros_since(t);
                     let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
-                    let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
-                    (Some(unit), out.diagnostics, 0, parse)
+                    (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1, parse)
                 }
-                Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
-                    Document::Unit(kind, out) => {
-                        let parse = micros_since(t);
-                        let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
-                        (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1, parse)
-                    }
-                    Document::Skipped => (None, Vec::new(), -1, micros_since(t)),
-                    Document::Failed(d) => (None, vec![d], 2, micros_since(t)),
-                },
-            };
-            let total = micros_since(t);
-            let unit = unit.map(|u| (u.root.clone(), u.graph.resources.len(), visit(u)));
-            (unit, diags, outcome, parse, total.saturating_sub(parse))
-        })
+                Document::Skipped => (None, Vec::new(), -1, micros_since(t)),
+                Document::Failed(d) => (None, vec![d], 2, micros_since(t)),
+            },
+        };
+        let total = micros_since(t);
+        let unit = unit.map(|u| (u.root.clone(), u.graph.resources.len(), visit(u)));
+        (unit, diags, outcome, parse, total.saturating_sub(parse))
+    };
+    let mut results: Vec<_> = jobs.par_iter().map(eval_job).collect();
+    // A file that does not parse makes no module calls: the directories
+    // that only such files call are evaluated as roots of their own.
+    let broken: BTreeSet<Arc<str>> = results
+        .iter()
+        .flat_map(|r| r.1.iter())
+        .filter(|d| matches!(d.code, "parse" | "limit"))
+        .map(|d| d.file.clone())
         .collect();
+    if calls.made_in_any(&broken) {
+        let again = parse::terraform::roots(&dirs, &calls, &broken);
+        let extra: Vec<usize> = again.into_iter().filter(|i| roots.binary_search(i).is_err()).collect();
+        parse::terraform::share_parses(&dirs, &calls, &broken, &extra);
+        let jobs: Vec<Job<'_>> =
+            extra.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
+        results.extend(jobs.par_iter().map(eval_job).collect::<Vec<_>>());
+    }
     timings.units_wall_micros = micros_since(units_start);
 
     let mut units = Vec::new();

@@ -245,3 +245,26 @@ fn a_module_outside_the_scanned_tree_is_reported_not_read() {
     let out = scan_with("modules/example-caller/examples/basic", &options);
     assert_eq!(attr(&out, "module.example.aws_s3_bucket.this", "bucket"), json!("example-bucket"));
 }
+
+/// Module calls are found without parsing; a call in a file that does not
+/// parse is not made, so a directory only that file calls is evaluated as a
+/// root of its own (its resources are not lost with the broken file).
+#[test]
+fn a_module_called_only_from_a_file_that_does_not_parse_is_its_own_root() {
+    let files: std::collections::BTreeMap<PathBuf, String> = [
+        ("app/main.tf", "module \"m\" {\n  source = \"../m\"\n}\nresource \"aws_s3_bucket\" \"b\" {\n  bucket = \n}\n"),
+        ("app/ok.tf", "module \"n\" {\n  source = \"../n\"\n}\n"),
+        ("m/main.tf", "resource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n}\n"),
+        ("n/main.tf", "resource \"aws_iam_role\" \"s\" {\n  name = \"s\"\n}\n"),
+    ]
+    .into_iter()
+    .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+    .collect();
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).expect("scan");
+    let units: Vec<(&str, Vec<&str>)> =
+        out.units.iter().map(|u| (&*u.root, u.graph.resources.iter().map(|r| r.address.as_str()).collect())).collect();
+    assert_eq!(units, [("app", vec!["module.n.aws_iam_role.s"]), ("m", vec!["aws_iam_role.r"])]);
+    let errors: Vec<(&str, &str, Option<u32>)> =
+        out.diagnostics.iter().map(|d| (&*d.file, d.code, d.line)).filter(|d| d.1 == "parse").collect();
+    assert_eq!(errors, [("app/main.tf", "parse", Some(5))]);
+}

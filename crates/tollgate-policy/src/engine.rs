@@ -28,6 +28,7 @@ use regorus::rvm::vm::RegoVM;
 use regorus::utils::limits::ExecutionTimerConfig;
 
 use crate::error::Error;
+use crate::input::graph_to_value;
 use crate::meta;
 use crate::report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};
 
@@ -539,14 +540,6 @@ fn collect_rego(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Converts a unit's graph into the rules' `input` (its JSON form, as
-/// `tollgate graph` prints it), once per unit. Going through a JSON string
-/// measured faster than through `serde_json::Value` (see benches/README.md).
-pub(crate) fn graph_to_value(graph: &Graph) -> Result<regorus::Value, String> {
-    let json = serde_json::to_string(graph).map_err(|e| e.to_string())?;
-    regorus::Value::from_json_str(&json).map_err(|e| format!("{e:#}"))
 }
 
 /// Reads the `deny` set of one rule into findings; returns a message per

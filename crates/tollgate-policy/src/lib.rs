@@ -41,6 +41,7 @@
 
 mod engine;
 mod error;
+mod input;
 mod meta;
 mod report;
 

@@ -378,7 +378,7 @@ impl<'a> Ev<'a> {
         if let Some(c) = self.configs.get(&dir) {
             return c.clone();
         }
-        let scanned = self.all.iter().find(|d| source::normalize(&d.dir) == dir);
+        let scanned = self.all.binary_search_by(|d| d.key.as_path().cmp(&dir)).ok().and_then(|i| self.all.get(i));
         let cfg = match scanned {
             Some(d) => {
                 let cfg = d.config();

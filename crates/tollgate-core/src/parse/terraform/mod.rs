@@ -20,6 +20,7 @@ use crate::scan::ScanContext;
 use crate::source::{self, SourceFile};
 use crate::span::LineIndex;
 
+mod calls;
 mod eval;
 mod funcs;
 pub(crate) mod plan;
@@ -31,6 +32,9 @@ mod tfjson;
 pub(crate) struct TerraformDir {
     /// Filesystem path of the directory.
     pub(crate) dir: PathBuf,
+    /// `dir` normalized ([`source::normalize`]): the scan keeps its
+    /// directories sorted by it, so a module's directory is found by binary search.
+    pub(crate) key: PathBuf,
     /// Display path of the directory.
     pub(crate) display: Arc<str>,
     /// `.tf` and `.tf.json` files, sorted by path.
@@ -48,17 +52,12 @@ pub(crate) struct TerraformDir {
 #[derive(Debug, Default)]
 pub(crate) struct SharedParse {
     slot: Mutex<Option<Arc<ModuleConfig>>>,
-    /// Units still to be evaluated that reach this directory ([`roots`]).
+    /// Units still to be evaluated that reach this directory ([`share_parses`]).
     users: AtomicUsize,
     /// For a root: the directories its unit reaches (itself included), each
     /// released once the unit is evaluated.
     reach: OnceLock<Vec<usize>>,
 }
-
-/// Source text (bytes) of the directories whose parse [`roots`] keeps for
-/// the units; the others are parsed again by the first unit that needs
-/// them. Bounds the memory of parse trees waiting for their units.
-const KEEP_PARSED_BYTES: usize = 1024 * 1024;
 
 impl TerraformDir {
     /// The parsed configuration of this directory: the shared parse while a
@@ -86,59 +85,90 @@ impl TerraformDir {
             }
         }
     }
+}
 
-    fn text_len(&self) -> usize {
-        self.files.iter().map(|f| f.text.len()).sum()
+/// The local module calls of every scanned directory: per directory, the
+/// directories it calls and the file holding each call. Found by a
+/// lexical scan of each file ([`calls::module_calls`]); a `.tf.json` file,
+/// or a `.tf` file the scan does not follow, is parsed instead.
+#[derive(Debug, Default)]
+pub(crate) struct ModuleCalls {
+    calls: Vec<Vec<(usize, Arc<str>)>>,
+}
+
+impl ModuleCalls {
+    pub(crate) fn find(dirs: &[TerraformDir]) -> ModuleCalls {
+        let index: BTreeMap<&Path, usize> = dirs.iter().enumerate().map(|(i, d)| (d.key.as_path(), i)).collect();
+        let per_dir: Vec<Vec<(String, Arc<str>)>> = dirs
+            .par_iter()
+            .map(|d| {
+                // Module names are unique per directory: a later block of the
+                // same name replaces an earlier one, as in `ModuleConfig`.
+                let mut by_name: BTreeMap<String, (Option<String>, Arc<str>)> = BTreeMap::new();
+                for f in &d.files {
+                    let found = if f.path.ends_with(".json") { None } else { calls::module_calls(&f.text) };
+                    let found = found.unwrap_or_else(|| {
+                        let cfg = ModuleConfig::parse(&d.dir, std::slice::from_ref(f));
+                        cfg.modules
+                            .iter()
+                            .map(|(name, decl)| {
+                                let source = decl.block.body.get_attribute("source");
+                                (name.clone(), source.and_then(|a| a.value.as_str().map(str::to_string)))
+                            })
+                            .collect()
+                    });
+                    for (name, source) in found {
+                        by_name.insert(name, (source, f.path.clone()));
+                    }
+                }
+                by_name
+                    .into_values()
+                    .filter_map(|(source, file)| source.map(|s| (s, file)))
+                    .filter(|(s, _)| s.starts_with("./") || s.starts_with("../"))
+                    .collect()
+            })
+            .collect();
+        let mut calls = vec![Vec::new(); dirs.len()];
+        for (i, (d, sources)) in dirs.iter().zip(per_dir).enumerate() {
+            for (src, file) in sources {
+                let child = source::normalize(&d.dir.join(&src));
+                if let Some(&j) = index.get(child.as_path())
+                    && j != i
+                    && let Some(c) = calls.get_mut(i)
+                {
+                    c.push((j, file));
+                }
+            }
+        }
+        for c in &mut calls {
+            c.sort();
+            c.dedup();
+        }
+        ModuleCalls { calls }
+    }
+
+    /// The directories `i` calls, leaving out calls made in `broken` files.
+    fn children<'a>(&'a self, i: usize, broken: &'a BTreeSet<Arc<str>>) -> impl Iterator<Item = usize> + 'a {
+        self.calls.get(i).into_iter().flatten().filter(|(_, f)| !broken.contains(f)).map(|(j, _)| *j)
+    }
+
+    /// Whether any call is made in one of `files`.
+    pub(crate) fn made_in_any(&self, files: &BTreeSet<Arc<str>>) -> bool {
+        self.calls.iter().flatten().any(|(_, f)| files.contains(f))
     }
 }
 
 /// Indexes of the directories to evaluate as root modules: every directory
-/// that is not used as a child module by another scanned directory. When
-/// directories only call each other (a module cycle), the first of them is
-/// taken as a root so that the cycle is still evaluated and reported.
-pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
-    let index: BTreeMap<PathBuf, usize> =
-        dirs.iter().enumerate().map(|(i, d)| (source::normalize(&d.dir), i)).collect();
-    let mut calls: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); dirs.len()];
+/// that no other scanned directory calls as a child module (calls made in
+/// `broken` files, which do not parse, do not count). When directories
+/// only call each other (a module cycle), the first of them is taken as a
+/// root so that the cycle is still evaluated and reported.
+pub(crate) fn roots(dirs: &[TerraformDir], calls: &ModuleCalls, broken: &BTreeSet<Arc<str>>) -> Vec<usize> {
     let mut called = vec![false; dirs.len()];
-    // The first directories (up to KEEP_PARSED_BYTES of text) keep this
-    // parse for their units; the others are parsed again when needed.
-    let mut budget = KEEP_PARSED_BYTES;
-    let keep: Vec<bool> = dirs
-        .iter()
-        .map(|d| {
-            let n = d.text_len();
-            let fits = n <= budget;
-            if fits {
-                budget -= n;
-            }
-            fits
-        })
-        .collect();
-    let sources: Vec<Vec<String>> = dirs
-        .par_iter()
-        .zip(&keep)
-        .map(|(d, keep)| {
-            let cfg = Arc::new(ModuleConfig::parse(&d.dir, &d.files));
-            let sources = local_module_sources(&cfg);
-            if *keep {
-                *d.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner) = Some(cfg);
-            }
-            sources
-        })
-        .collect();
-    for (i, (d, sources)) in dirs.iter().zip(sources).enumerate() {
-        for src in sources {
-            let child = source::normalize(&d.dir.join(&src));
-            if let Some(&j) = index.get(&child)
-                && j != i
-            {
-                if let Some(c) = calls.get_mut(i) {
-                    c.insert(j);
-                }
-                if let Some(c) = called.get_mut(j) {
-                    *c = true;
-                }
+    for i in 0..dirs.len() {
+        for j in calls.children(i, broken) {
+            if let Some(c) = called.get_mut(j) {
+                *c = true;
             }
         }
     }
@@ -153,7 +183,7 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
             if let Some(r) = reached.get_mut(i) {
                 *r = true;
             }
-            stack.extend(calls.get(i).into_iter().flatten().copied());
+            stack.extend(calls.children(i, broken));
         }
         match (0..dirs.len()).find(|i| !reached.get(*i).copied().unwrap_or(true)) {
             Some(i) => {
@@ -164,14 +194,19 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
         }
     }
     roots.sort_unstable();
-    // Count, for every directory, the units that reach it; a parse kept
-    // above and reached by none is dropped now.
-    for &r in &roots {
+    roots
+}
+
+/// Prepares the sharing of parses between the units of `roots`: counts,
+/// for every directory, the units that reach it, so that its parse is kept
+/// while one of them is pending and dropped after the last.
+pub(crate) fn share_parses(dirs: &[TerraformDir], calls: &ModuleCalls, broken: &BTreeSet<Arc<str>>, roots: &[usize]) {
+    for &r in roots {
         let mut seen = BTreeSet::new();
         let mut stack = vec![r];
         while let Some(i) = stack.pop() {
             if seen.insert(i) {
-                stack.extend(calls.get(i).into_iter().flatten().copied());
+                stack.extend(calls.children(i, broken));
             }
         }
         for &i in &seen {
@@ -183,22 +218,6 @@ pub(crate) fn roots(_ctx: &ScanContext, dirs: &[TerraformDir]) -> Vec<usize> {
             let _ = d.parsed.reach.set(seen.into_iter().collect());
         }
     }
-    for d in dirs {
-        if d.parsed.users.load(Ordering::Acquire) == 0 {
-            *d.parsed.slot.lock().unwrap_or_else(PoisonError::into_inner) = None;
-        }
-    }
-    roots
-}
-
-/// Local `source` values of the module blocks of a configuration.
-fn local_module_sources(cfg: &ModuleConfig) -> Vec<String> {
-    cfg.modules
-        .values()
-        .filter_map(|d| d.block.body.get_attribute("source"))
-        .filter_map(|a| a.value.as_str().map(str::to_string))
-        .filter(|s| s.starts_with("./") || s.starts_with("../"))
-        .collect()
 }
 
 /// The diagnostic code of an hcl-edit parse error: `limit` for its nesting
