@@ -217,11 +217,13 @@ struct PatternCache {
     map: HashMap<(String, bool), Result<PatternGrant, PatternStatus>>,
     sets: HashMap<String, ActionSet>,
     expansions_left: usize,
+    /// Resource-glob comparison work still allowed (DP cells, see [`Globs`]).
+    globs: Globs,
 }
 
 impl PatternCache {
     fn with_budget(expansions_left: usize) -> Self {
-        PatternCache { map: HashMap::new(), sets: HashMap::new(), expansions_left }
+        PatternCache { map: HashMap::new(), sets: HashMap::new(), expansions_left, globs: Globs(MAX_GLOB_CELLS) }
     }
 
     /// Spends one wildcard expansion; false once the budget is used up.
@@ -307,9 +309,30 @@ fn is_effect(v: &Value, want: &str) -> bool {
 /// quadratic.
 pub(crate) const MAX_DENY_STATEMENTS: usize = 64;
 
-/// Longest ARN pattern pair compared by [`glob_covers`] (product of the
-/// lengths); longer pairs count as not covered.
-const MAX_GLOB_CELLS: usize = 1 << 20;
+/// Resource-glob comparison work one unit may do (cells of the containment
+/// table, about the product of the two patterns' lengths per comparison).
+/// Past it, a Deny is no longer seen to cover anything and every Deny
+/// counts as possibly overlapping: the summaries become upper bounds, so
+/// a crafted policy costs time only up to this budget.
+pub(crate) const MAX_GLOB_CELLS: usize = 1 << 24;
+
+/// The remaining resource-glob comparison budget of a unit.
+struct Globs(usize);
+
+impl Globs {
+    /// `outer` covers `inner`; false when not proven (or over budget).
+    fn covers(&mut self, outer: &str, inner: &str) -> bool {
+        if all_stars(outer) {
+            return true;
+        }
+        glob_covers_bytes(outer.as_bytes(), inner.as_bytes(), &mut self.0) == Some(true)
+    }
+
+    /// `a` and `b` match no common resource; false when not proven.
+    fn disjoint(&mut self, a: &str, b: &str) -> bool {
+        globs_disjoint_within(a, b, &mut self.0) == Some(true)
+    }
+}
 
 /// A `Deny` statement of the document being annotated, expanded once.
 struct Deny<'a> {
@@ -359,14 +382,16 @@ fn all_stars(p: &str) -> bool {
 /// only absorbed by a `*` of `outer` (or a `?` by a `?`), so `?*` is not
 /// seen to cover `*?`. A pair that is not seen as covered keeps its grant,
 /// which never hides a finding.
+#[cfg(test)]
 pub(crate) fn glob_covers(outer: &str, inner: &str) -> bool {
-    glob_covers_bytes(outer.as_bytes(), inner.as_bytes())
+    let mut unbounded = usize::MAX;
+    glob_covers_bytes(outer.as_bytes(), inner.as_bytes(), &mut unbounded) == Some(true)
 }
 
-fn glob_covers_bytes(o: &[u8], i: &[u8]) -> bool {
-    if o.len().saturating_mul(i.len() + 1) > MAX_GLOB_CELLS {
-        return !o.is_empty() && o.iter().all(|&c| c == b'*');
-    }
+/// [`glob_covers`] spending `budget` cells; `None` when over budget.
+fn glob_covers_bytes(o: &[u8], i: &[u8], budget: &mut usize) -> Option<bool> {
+    let cells = o.len().saturating_mul(i.len() + 1);
+    *budget = budget.checked_sub(cells)?;
     // row[j]: the part of `outer` read so far covers inner[..j].
     let mut row = vec![false; i.len() + 1];
     row[0] = true;
@@ -391,21 +416,28 @@ fn glob_covers_bytes(o: &[u8], i: &[u8]) -> bool {
         }
         std::mem::swap(&mut row, &mut next);
     }
-    row[i.len()]
+    Some(row[i.len()])
 }
 
 /// Whether two resource globs certainly match no common resource: their
 /// literal prefixes (up to the first wildcard) or literal suffixes (after
 /// the last) disagree. Sound, not complete.
+#[cfg(test)]
 pub(crate) fn globs_disjoint(a: &str, b: &str) -> bool {
+    let mut unbounded = usize::MAX;
+    globs_disjoint_within(a, b, &mut unbounded) == Some(true)
+}
+
+/// [`globs_disjoint`] spending `budget`; `None` when over budget.
+fn globs_disjoint_within(a: &str, b: &str, budget: &mut usize) -> Option<bool> {
     let wild = |c: &u8| *c == b'*' || *c == b'?';
     let (a, b) = (a.as_bytes(), b.as_bytes());
     let (wa, wb) = (a.iter().any(wild), b.iter().any(wild));
     // A literal side is matched against the other exactly.
     match (wa, wb) {
-        (false, false) => return a != b,
-        (false, true) => return !glob_covers_bytes(b, a),
-        (true, false) => return !glob_covers_bytes(a, b),
+        (false, false) => return Some(a != b),
+        (false, true) => return glob_covers_bytes(b, a, budget).map(|m| !m),
+        (true, false) => return glob_covers_bytes(a, b, budget).map(|m| !m),
         (true, true) => {}
     }
     let prefix = |s: &[u8]| s.iter().take_while(|c| !wild(c)).count();
@@ -413,12 +445,11 @@ pub(crate) fn globs_disjoint(a: &str, b: &str) -> bool {
     let (pa, pb) = (prefix(a), prefix(b));
     let n = pa.min(pb);
     if a[..n] != b[..n] {
-        return true;
+        return Some(true);
     }
-    // A literal side must also fit the other's prefix and suffix in full.
     let (sa, sb) = (suffix(a), suffix(b));
     let m = sa.min(sb);
-    a[a.len() - m..] != b[b.len() - m..]
+    Some(a[a.len() - m..] != b[b.len() - m..])
 }
 
 fn strings(values: &[Value]) -> Option<Vec<&str>> {
@@ -426,7 +457,7 @@ fn strings(values: &[Value]) -> Option<Vec<&str>> {
 }
 
 /// Whether the Deny applies to every resource the Allow names.
-fn covers_resources(deny: &Statement, allow: &Statement) -> bool {
+fn covers_resources(deny: &Statement, allow: &Statement, g: &mut Globs) -> bool {
     let (dr, dnr) = (&deny.resources, &deny.not_resources);
     if dnr.is_empty() && dr.iter().any(|r| r.as_str().is_some_and(all_stars)) {
         return true;
@@ -436,13 +467,16 @@ fn covers_resources(deny: &Statement, allow: &Statement) -> bool {
     else {
         return false;
     };
+    if g.0 == 0 {
+        return false;
+    }
     match (anr.is_empty(), dnr.is_empty(), dr.is_empty()) {
         // Resource vs Resource: each allowed pattern inside a denied one.
-        (true, true, _) => !ar.is_empty() && ar.iter().all(|a| dr.iter().any(|d| glob_covers(d, a))),
+        (true, true, _) => !ar.is_empty() && ar.iter().all(|a| dr.iter().any(|d| g.covers(d, a))),
         // Resource vs NotResource: each allowed pattern outside every excluded one.
-        (true, false, true) => !ar.is_empty() && ar.iter().all(|a| dnr.iter().all(|n| globs_disjoint(n, a))),
+        (true, false, true) => !ar.is_empty() && ar.iter().all(|a| dnr.iter().all(|n| g.disjoint(n, a))),
         // NotResource vs NotResource: what the Deny spares is spared by the Allow.
-        (false, false, true) => dnr.iter().all(|n| anr.iter().any(|x| glob_covers(x, n))),
+        (false, false, true) => dnr.iter().all(|n| anr.iter().any(|x| g.covers(x, n))),
         // NotResource vs Resource (only `*` covers, above), or an invalid
         // statement with both Resource and NotResource.
         _ => false,
@@ -450,7 +484,7 @@ fn covers_resources(deny: &Statement, allow: &Statement) -> bool {
 }
 
 /// Whether the Deny may apply to some resource the Allow names.
-fn may_overlap(deny: &Statement, allow: &Statement) -> bool {
+fn may_overlap(deny: &Statement, allow: &Statement, g: &mut Globs) -> bool {
     let (Some(dr), Some(dnr), Some(ar), Some(anr)) = (
         strings(&deny.resources),
         strings(&deny.not_resources),
@@ -459,10 +493,13 @@ fn may_overlap(deny: &Statement, allow: &Statement) -> bool {
     ) else {
         return true;
     };
+    if g.0 == 0 {
+        return true;
+    }
     match (anr.is_empty(), dnr.is_empty()) {
-        (true, true) => ar.iter().any(|a| dr.iter().any(|d| !globs_disjoint(a, d))),
-        (true, false) => ar.iter().any(|a| !dnr.iter().any(|n| glob_covers(n, a))),
-        (false, true) => dr.iter().any(|d| !anr.iter().any(|n| glob_covers(n, d))),
+        (true, true) => ar.iter().any(|a| dr.iter().any(|d| !g.disjoint(a, d))),
+        (true, false) => ar.iter().any(|a| !dnr.iter().any(|n| g.covers(n, a))),
+        (false, true) => dr.iter().any(|d| !anr.iter().any(|n| g.covers(n, d))),
         (false, false) => true,
     }
 }
@@ -613,11 +650,11 @@ fn grants(
     let mut denied_by = Vec::new();
     let mut limiting = Vec::new();
     for d in denies.iter().filter(|d| d.set.intersects(&set)) {
-        let covers = covers_resources(d.stmt, s);
+        let covers = covers_resources(d.stmt, s, &mut cache.globs);
         if d.definite && covers {
             removed.union_with(&d.set);
             denied_by.push(DeniedBy { statement_index: d.stmt.index, count: d.set.intersection_len(&set) });
-        } else if covers || may_overlap(d.stmt, s) {
+        } else if covers || may_overlap(d.stmt, s, &mut cache.globs) {
             limiting.push((d, covers));
         }
     }

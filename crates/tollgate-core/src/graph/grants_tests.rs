@@ -520,3 +520,43 @@ proptest::proptest! {
         }
     }
 }
+
+#[test]
+fn resource_comparisons_are_bounded_per_unit() {
+    let doc = json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/x*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/*"}
+    ]});
+    let (_, mut st) = normalize::statements(&Value::from_json(&doc), |_| loc());
+    let mut cache = PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS);
+    cache.globs = Globs(10);
+    annotate_statements(&mut st, catalog(), &mut cache, Detail::Patterns);
+    // Over budget: the Deny is not seen to cover, and is kept as a possible limit.
+    let g = allow_grants(&st, 0);
+    assert_eq!((g.count, g.denied, g.deny_limits.len()), (1, 0, 1));
+    // A Deny on `*` needs no comparison.
+    let doc = json!({"Statement": [
+        {"Effect": "Allow", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/x*"},
+        {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "*"}
+    ]});
+    let (_, mut st) = normalize::statements(&Value::from_json(&doc), |_| loc());
+    annotate_statements(&mut st, catalog(), &mut cache, Detail::Patterns);
+    assert_eq!(allow_grants(&st, 0).count, 0);
+}
+
+/// Regression: many long resource patterns on many Allow and Deny
+/// statements of one document stay within the comparison budget.
+#[test]
+fn hostile_resource_lists_do_not_stall_annotation() {
+    let long = |tag: &str, i: usize| format!("arn:aws:s3:::{}{tag}{i}*", "a*".repeat(200));
+    let resources = |tag: &str| (0..40).map(|i| json!(long(tag, i))).collect::<Vec<_>>();
+    let mut statements: Vec<serde_json::Value> =
+        (0..150).map(|_| json!({"Effect": "Allow", "Action": "s3:PutObject", "Resource": resources("x")})).collect();
+    statements.extend(
+        (0..MAX_DENY_STATEMENTS + 10).map(|_| json!({"Effect": "Deny", "Action": "s3:*", "Resource": resources("y")})),
+    );
+    let started = std::time::Instant::now();
+    let st = annotate(json!({"Statement": statements}));
+    assert!(st[0].grants.is_some() && st[149].grants.is_some());
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
+}
