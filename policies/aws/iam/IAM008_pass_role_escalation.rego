@@ -404,7 +404,7 @@ via_text("") := ""
 via_text(g) := sprintf(" (through group %s)", [g]) if g != ""
 
 # An unresolved boundary of the holder or the role.
-boundary_note(g, who) := sprintf(", unless the permissions boundary %s of %s (not in this configuration) excludes it", [g.unresolved, who]) if g.unresolved
+boundary_note(g, who) := sprintf(", unless the permissions boundary %s of %s (not resolvable in this configuration) excludes it", [g.unresolved, who]) if g.unresolved
 
 boundary_note(g, _) := "" if not g.unresolved
 
