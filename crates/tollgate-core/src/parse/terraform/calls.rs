@@ -13,7 +13,7 @@ pub(crate) type ModuleCall = (String, Option<String>);
 /// The `module "NAME" { … }` blocks of one `.tf` file, in file order, or
 /// `None` when the text has something the scan does not follow.
 pub(crate) fn module_calls(text: &str) -> Option<Vec<ModuleCall>> {
-    let mut lx = Lexer { b: text.as_bytes(), i: 0 };
+    let mut lx = Lexer { b: text.as_bytes(), i: 0, depth: 0 };
     let mut out = Vec::new();
     loop {
         lx.skip_space(true)?;
@@ -35,9 +35,15 @@ pub(crate) fn module_calls(text: &str) -> Option<Vec<ModuleCall>> {
     }
 }
 
+/// Nesting (blocks in blocks, strings in template sequences) the scan
+/// follows; deeper input is left to the parser and its own limit.
+const MAX_DEPTH: usize = 64;
+
 struct Lexer<'a> {
     b: &'a [u8],
     i: usize,
+    /// Current nesting of `body` and `string` calls.
+    depth: usize,
 }
 
 impl Lexer<'_> {
@@ -125,6 +131,22 @@ impl Lexer<'_> {
     /// plain literal, `Some(None)` for one with escapes or template
     /// sequences, `None` when it is not terminated on its line.
     fn string(&mut self) -> Option<Option<String>> {
+        self.enter()?;
+        let s = self.string_inner();
+        self.depth -= 1;
+        s
+    }
+
+    /// One level deeper, or `None` past [`MAX_DEPTH`].
+    fn enter(&mut self) -> Option<()> {
+        if self.depth >= MAX_DEPTH {
+            return None;
+        }
+        self.depth += 1;
+        Some(())
+    }
+
+    fn string_inner(&mut self) -> Option<Option<String>> {
         self.i += 1;
         let start = self.i;
         let mut plain = true;
@@ -250,6 +272,13 @@ impl Lexer<'_> {
     /// body's own `source` attribute when it is one plain string (the
     /// outer `Option` is `None` when the scan gives up).
     fn body(&mut self, collect: bool) -> Option<Option<String>> {
+        self.enter()?;
+        let b = self.body_inner(collect);
+        self.depth -= 1;
+        b
+    }
+
+    fn body_inner(&mut self, collect: bool) -> Option<Option<String>> {
         let mut source = None;
         let mut seen_source = false;
         loop {
@@ -389,6 +418,16 @@ module "after" {
         ] {
             assert_eq!(module_calls(text), None, "{text}");
         }
+    }
+
+    #[test]
+    fn deep_nesting_is_left_to_the_parser() {
+        let deep_blocks = format!("a {}{}", "b {\n".repeat(100_000), "}\n".repeat(100_000));
+        assert_eq!(module_calls(&deep_blocks), None);
+        let deep_strings = format!("a {{\n  x = \"{}{}\"\n}}\n", "${\"".repeat(100_000), "\"}".repeat(100_000));
+        assert_eq!(module_calls(&deep_strings), None);
+        let ok = format!("a {}{}", "b {\n".repeat(60), "}\n".repeat(60));
+        assert_eq!(module_calls(&ok), Some(Vec::new()));
     }
 }
 
