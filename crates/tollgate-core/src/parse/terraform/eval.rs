@@ -2188,6 +2188,7 @@ impl<'a> Ev<'a> {
             "file" | "templatefile" | "fileexists" | "filebase64" | "fileset" => {
                 return self.file_fn(name, &args, sc, f.span());
             }
+            n if funcs::is_file_digest(n) => return self.file_fn(name, &args, sc, f.span()),
             _ => {}
         }
         match funcs::call(name, &args) {
@@ -2252,6 +2253,7 @@ impl<'a> Ev<'a> {
         match name {
             "file" => Value::String(text.to_string()),
             "filebase64" => Value::String(funcs::base64_encode(text.as_bytes())),
+            n if funcs::is_file_digest(n) => funcs::file_digest(n, text.as_bytes()),
             _ => {
                 let vars = match args.get(1) {
                     Some(Value::Map(m)) => m.clone(),

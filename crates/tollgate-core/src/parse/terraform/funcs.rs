@@ -1,7 +1,11 @@
 //! Terraform's built-in functions over evaluated values.
 //!
 //! Every function here is pure; `file`, `templatefile`, `try` and `can`
-//! need the evaluator and live there. A function over an unknown argument
+//! need the evaluator and live there (the `file*` hashes are read there and
+//! hashed here by [`file_digest`]). Functions whose result is not knowable
+//! before apply (`uuid`, `bcrypt`, `timestamp`, `plantimestamp`) are unknown;
+//! the deterministic ones (hashes, `uuidv5`, `formatdate`, `timeadd`) are
+//! computed exactly as Terraform does. A function over an unknown argument
 //! yields an unknown unless its result does not depend on it.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -195,11 +199,14 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
             })
         }),
         "pathexpand" => str_arg(args, 0).map(|s| Value::String(s.to_string())),
-        "timestamp" | "uuid" | "bcrypt" | "uuidv5" | "plantimestamp" => Ok(Value::unknown(format!("{name}()"))),
-        "md5" | "sha1" | "sha256" | "sha512" | "filemd5" | "filesha1" | "filesha256" | "filesha512"
-        | "filebase64sha256" | "base64sha256" | "base64sha512" | "timeadd" | "formatdate" => {
-            Ok(Value::unknown(format!("{name}(...)")))
+        // Not knowable before apply: the clock, randomness, a random salt.
+        "timestamp" | "uuid" | "bcrypt" | "plantimestamp" => Ok(Value::unknown(format!("{name}()"))),
+        "md5" | "sha1" | "sha256" | "sha512" | "base64sha256" | "base64sha512" => {
+            str_arg(args, 0).map(|s| Value::String(digest_text(name, s.as_bytes()).unwrap_or_default()))
         }
+        "uuidv5" => two_str(args).and_then(|(ns, n)| uuidv5(ns, n)).map(Value::String),
+        "formatdate" => two_str(args).and_then(|(spec, ts)| formatdate(spec, ts)).map(Value::String),
+        "timeadd" => two_str(args).and_then(|(ts, d)| timeadd(ts, d)).map(Value::String),
         "urlencode" => str_arg(args, 0).map(|s| Value::String(urlencode(s))),
         "transpose" => transpose(args),
         "alltrue" => list_arg(args, 0).map(|l| Value::Bool(l.iter().all(|v| v.as_bool() == Some(true)))),
@@ -226,6 +233,49 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
 /// Names handled here or by the evaluator (for the unknown-argument shortcut).
 fn is_known_function(name: &str) -> bool {
     !matches!(name, "try" | "can" | "file" | "fileexists" | "templatefile" | "fileset" | "filebase64")
+        && !is_file_digest(name)
+}
+
+/// The hash functions over a file's contents (`filemd5`, `filesha1`,
+/// `filesha256`, `filesha512`, `filebase64sha256`, `filebase64sha512`).
+/// The evaluator reads the file with the guarded access `file()` uses and
+/// hands the contents to [`file_digest`].
+pub(crate) fn is_file_digest(name: &str) -> bool {
+    name.strip_prefix("file").is_some_and(|rest| digest_text(rest, b"").is_some())
+}
+
+/// The digest a `file*` hash function gives for a file's contents.
+pub(crate) fn file_digest(name: &str, contents: &[u8]) -> Value {
+    match name.strip_prefix("file").and_then(|rest| digest_text(rest, contents)) {
+        Some(s) => Value::String(s),
+        None => Value::unknown(format!("{name}(...)")),
+    }
+}
+
+/// `md5`, `sha1`, `sha256`, `sha512` (lowercase hex of the digest) and
+/// `base64sha256`, `base64sha512` (standard base64 of the raw digest), as
+/// Terraform computes them over the UTF-8 bytes of a string.
+fn digest_text(name: &str, bytes: &[u8]) -> Option<String> {
+    use sha2::Digest as _;
+    Some(match name {
+        "md5" => hex(&md5::Md5::digest(bytes)),
+        "sha1" => hex(&sha1::Sha1::digest(bytes)),
+        "sha256" => hex(&sha2::Sha256::digest(bytes)),
+        "sha512" => hex(&sha2::Sha512::digest(bytes)),
+        "base64sha256" => base64_encode(&sha2::Sha256::digest(bytes)),
+        "base64sha512" => base64_encode(&sha2::Sha512::digest(bytes)),
+        _ => return None,
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 fn unknown_of(name: &str, arg: &Value) -> Value {
@@ -933,6 +983,419 @@ fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
+// --- name-based UUIDs ----------------------------------------------------
+
+/// `uuidv5(namespace, name)`: RFC 4122 section 4.3 with SHA-1. The
+/// namespace is `dns`, `url`, `oid`, `x500` or a UUID in any of the forms
+/// Terraform accepts (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`, braced,
+/// `urn:uuid:` prefixed, or 32 hex digits).
+fn uuidv5(namespace: &str, name: &str) -> Result<String, String> {
+    use sha2::Digest as _;
+    let ns = match namespace {
+        "dns" => "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+        "url" => "6ba7b811-9dad-11d1-80b4-00c04fd430c8",
+        "oid" => "6ba7b812-9dad-11d1-80b4-00c04fd430c8",
+        "x500" => "6ba7b814-9dad-11d1-80b4-00c04fd430c8",
+        other => other,
+    };
+    let ns = parse_uuid(ns).ok_or_else(|| format!("uuidv5() doesn't support namespace {namespace}"))?;
+    let mut h = sha1::Sha1::new();
+    h.update(ns);
+    h.update(name.as_bytes());
+    let digest = h.finalize();
+    let mut u = [0u8; 16];
+    for (o, d) in u.iter_mut().zip(digest.iter()) {
+        *o = *d;
+    }
+    u[6] = (u[6] & 0x0f) | 0x50;
+    u[8] = (u[8] & 0x3f) | 0x80;
+    let x = hex(&u);
+    Ok(format!("{}-{}-{}-{}-{}", &x[0..8], &x[8..12], &x[12..16], &x[16..20], &x[20..32]))
+}
+
+fn parse_uuid(s: &str) -> Option<[u8; 16]> {
+    let body = match s.len() {
+        36 => s,
+        38 => s.strip_prefix('{')?.strip_suffix('}')?,
+        45 => {
+            let (urn, rest) = s.split_at_checked(9)?;
+            if !urn.eq_ignore_ascii_case("urn:uuid:") {
+                return None;
+            }
+            rest
+        }
+        32 => s,
+        _ => return None,
+    };
+    let digits: String = if body.len() == 36 {
+        let b = body.as_bytes();
+        if [8, 13, 18, 23].iter().any(|i| b.get(*i) != Some(&b'-')) {
+            return None;
+        }
+        body.chars().filter(|c| *c != '-').collect()
+    } else {
+        body.to_string()
+    };
+    if digits.len() != 32 || !digits.bytes().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 16];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = u8::from_str_radix(digits.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+// --- timestamps -----------------------------------------------------------
+
+/// An RFC 3339 timestamp: the instant (seconds since the Unix epoch and
+/// nanoseconds) and the UTC offset it was written with, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Timestamp {
+    unix: i64,
+    nanos: u32,
+    offset: i32,
+}
+
+/// The calendar fields of a timestamp in its own offset.
+struct Civil {
+    year: i64,
+    month: u32,
+    day: u32,
+    hour: u32,
+    minute: u32,
+    second: u32,
+    /// 0 = Sunday.
+    weekday: u32,
+}
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+const WEEKDAYS: [&str; 7] = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+/// Days since 1970-01-01 of a proleptic Gregorian date.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = u32::try_from(doy - (153 * mp + 2) / 5 + 1).unwrap_or(1);
+    let m = u32::try_from(if mp < 10 { mp + 3 } else { mp - 9 }).unwrap_or(1);
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn days_in_month(y: i64, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+impl Timestamp {
+    /// Parses `YYYY-MM-DDThh:mm:ss[.fraction](Z|±hh:mm)`, as Go's
+    /// `time.Parse(time.RFC3339, ...)` does for Terraform.
+    fn parse(s: &str) -> Result<Timestamp, String> {
+        let bad = |what: &str| format!("not a valid RFC3339 timestamp: {what} in \"{s}\"");
+        let b = s.as_bytes();
+        let num = |from: usize, len: usize, what: &str| -> Result<u32, String> {
+            let part = s.get(from..from + len).ok_or_else(|| bad(&format!("end of string before {what}")))?;
+            if !part.bytes().all(|c| c.is_ascii_digit()) {
+                return Err(bad(&format!("cannot use \"{part}\" as {what}")));
+            }
+            part.parse::<u32>().map_err(|_| bad(&format!("cannot use \"{part}\" as {what}")))
+        };
+        let sep = |at: usize, c: u8| -> Result<(), String> {
+            match b.get(at) {
+                Some(x) if *x == c => Ok(()),
+                Some(_) => Err(bad(&format!("expected \"{}\" at position {}", char::from(c), at + 1))),
+                None => Err(bad(&format!("end of string where \"{}\" is expected", char::from(c)))),
+            }
+        };
+        let year = num(0, 4, "year")?;
+        sep(4, b'-')?;
+        let month = num(5, 2, "month")?;
+        sep(7, b'-')?;
+        let day = num(8, 2, "day of month")?;
+        sep(10, b'T')?;
+        let hour = num(11, 2, "hour")?;
+        sep(13, b':')?;
+        let minute = num(14, 2, "minute")?;
+        sep(16, b':')?;
+        let second = num(17, 2, "second")?;
+        let year = i64::from(year);
+        if !(1..=12).contains(&month) {
+            return Err(bad("month out of range"));
+        }
+        if day < 1 || day > days_in_month(year, month) {
+            return Err(bad("day out of range"));
+        }
+        if hour > 23 || minute > 59 || second > 59 {
+            return Err(bad("time out of range"));
+        }
+        let mut i = 19;
+        let mut nanos = 0u32;
+        if b.get(i) == Some(&b'.') {
+            let digits = b.get(i + 1..).unwrap_or_default().iter().take_while(|c| c.is_ascii_digit()).count();
+            if digits == 0 {
+                return Err(bad("missing fraction digits"));
+            }
+            for (k, c) in b.get(i + 1..i + 1 + digits).unwrap_or_default().iter().enumerate() {
+                if k < 9 {
+                    nanos = nanos * 10 + u32::from(c - b'0');
+                }
+            }
+            for _ in digits..9 {
+                nanos *= 10;
+            }
+            i += 1 + digits;
+        }
+        let offset = match s.get(i..) {
+            Some("Z") => 0,
+            Some(z) if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) => {
+                sep(i + 3, b':')?;
+                let oh = num(i + 1, 2, "UTC offset")?;
+                let om = num(i + 4, 2, "UTC offset")?;
+                if oh > 23 || om > 59 {
+                    return Err(bad("UTC offset out of range"));
+                }
+                let secs = i32::try_from(oh * 3600 + om * 60).unwrap_or(0);
+                if z.starts_with('-') { -secs } else { secs }
+            }
+            Some("") | None => return Err(bad("end of string before UTC offset")),
+            Some(z) => return Err(bad(&format!("cannot use \"{z}\" as UTC offset"))),
+        };
+        let local = days_from_civil(year, month, day) * 86_400
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second);
+        Ok(Timestamp { unix: local - i64::from(offset), nanos, offset })
+    }
+
+    fn civil(&self) -> Civil {
+        let local = self.unix + i64::from(self.offset);
+        let days = local.div_euclid(86_400);
+        let secs = u32::try_from(local.rem_euclid(86_400)).unwrap_or(0);
+        let (year, month, day) = civil_from_days(days);
+        let weekday = u32::try_from((days + 4).rem_euclid(7)).unwrap_or(0);
+        Civil { year, month, day, hour: secs / 3600, minute: secs / 60 % 60, second: secs % 60, weekday }
+    }
+
+    /// The offset as `+hh:mm` (`colon`) or `+hhmm`.
+    fn offset_text(&self, colon: bool) -> String {
+        let sign = if self.offset < 0 { '-' } else { '+' };
+        let a = self.offset.unsigned_abs();
+        if colon {
+            format!("{sign}{:02}:{:02}", a / 3600, a / 60 % 60)
+        } else {
+            format!("{sign}{:02}{:02}", a / 3600, a / 60 % 60)
+        }
+    }
+
+    /// RFC 3339 without fractional seconds, in the timestamp's own offset
+    /// (`Z` when it is zero), as Go's `Format(time.RFC3339)`.
+    fn rfc3339(&self) -> Result<String, String> {
+        let c = self.civil();
+        if !(0..=9999).contains(&c.year) {
+            return Err(format!("year {} is outside the range RFC 3339 can express", c.year));
+        }
+        let zone = if self.offset == 0 { "Z".to_string() } else { self.offset_text(true) };
+        Ok(format!("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{zone}", c.year, c.month, c.day, c.hour, c.minute, c.second))
+    }
+}
+
+/// `formatdate(spec, timestamp)` with Terraform's format sequences; quoted
+/// text (`'...'`, `''` for a quote) is copied verbatim, as is any
+/// character that is not an ASCII letter.
+fn formatdate(spec: &str, ts: &str) -> Result<String, String> {
+    let t = Timestamp::parse(ts)?;
+    let c = t.civil();
+    let mut out = String::new();
+    let chars: Vec<char> = spec.chars().collect();
+    let mut i = 0;
+    while let Some(&ch) = chars.get(i) {
+        if ch == '\'' {
+            if chars.get(i + 1) == Some(&'\'') {
+                out.push('\'');
+                i += 2;
+                continue;
+            }
+            let mut j = i + 1;
+            loop {
+                match chars.get(j) {
+                    None => return Err("unterminated literal '".into()),
+                    Some('\'') if chars.get(j + 1) == Some(&'\'') => {
+                        out.push('\'');
+                        j += 2;
+                    }
+                    Some('\'') => break,
+                    Some(x) => {
+                        out.push(*x);
+                        j += 1;
+                    }
+                }
+            }
+            i = j + 1;
+            continue;
+        }
+        if !ch.is_ascii_alphabetic() {
+            out.push(ch);
+            i += 1;
+            continue;
+        }
+        let n = chars.get(i..).unwrap_or_default().iter().take_while(|x| **x == ch).count();
+        i += n;
+        let verb: String = std::iter::repeat_n(ch, n).collect();
+        let invalid = |rule: &str| format!("invalid date format verb \"{verb}\": {rule}");
+        let h12 = if c.hour % 12 == 0 { 12 } else { c.hour % 12 };
+        let text = match (ch, n) {
+            ('Y', 2) => format!("{:02}", c.year.rem_euclid(100)),
+            ('Y', 4) => format!("{:04}", c.year),
+            ('Y', _) => return Err(invalid("year must either be \"YY\" or \"YYYY\"")),
+            ('M', 1) => c.month.to_string(),
+            ('M', 2) => format!("{:02}", c.month),
+            ('M', 3 | 4) => {
+                let name = MONTHS.get(c.month as usize - 1).copied().unwrap_or_default();
+                if n == 3 { name.chars().take(3).collect() } else { name.to_string() }
+            }
+            ('M', _) => return Err(invalid("month must be \"M\", \"MM\", \"MMM\", or \"MMMM\"")),
+            ('D', 1) => c.day.to_string(),
+            ('D', 2) => format!("{:02}", c.day),
+            ('D', _) => return Err(invalid("day of month must either be \"D\" or \"DD\"")),
+            ('E', 3 | 4) => {
+                let name = WEEKDAYS.get(c.weekday as usize).copied().unwrap_or_default();
+                if n == 3 { name.chars().take(3).collect() } else { name.to_string() }
+            }
+            ('E', _) => return Err(invalid("day of week must either be \"EEE\" or \"EEEE\"")),
+            ('h', 1) => c.hour.to_string(),
+            ('h', 2) => format!("{:02}", c.hour),
+            ('h', _) => return Err(invalid("24-hour must either be \"h\" or \"hh\"")),
+            ('H', 1) => h12.to_string(),
+            ('H', 2) => format!("{h12:02}"),
+            ('H', _) => return Err(invalid("12-hour must either be \"H\" or \"HH\"")),
+            ('A', 2) => (if c.hour < 12 { "AM" } else { "PM" }).to_string(),
+            ('a', 2) => (if c.hour < 12 { "am" } else { "pm" }).to_string(),
+            ('A' | 'a', _) => return Err(invalid(&format!("must be \"{ch}{ch}\""))),
+            ('m', 1) => c.minute.to_string(),
+            ('m', 2) => format!("{:02}", c.minute),
+            ('m', _) => return Err(invalid("minute must either be \"m\" or \"mm\"")),
+            ('s', 1) => c.second.to_string(),
+            ('s', 2) => format!("{:02}", c.second),
+            ('s', _) => return Err(invalid("second must either be \"s\" or \"ss\"")),
+            ('Z', 1) if t.offset == 0 => "Z".to_string(),
+            ('Z', 1 | 5) => t.offset_text(true),
+            ('Z', 3) if t.offset == 0 => "UTC".to_string(),
+            ('Z', 3 | 4) => t.offset_text(false),
+            ('Z', _) => return Err(invalid("timezone must be Z, ZZZZ, or ZZZZZ")),
+            _ => return Err(format!("invalid date format verb \"{verb}\"")),
+        };
+        out.push_str(&text);
+    }
+    Ok(out)
+}
+
+/// `timeadd(timestamp, duration)`: the duration in Go's syntax
+/// (`[-+]` then number-unit pairs, units `ns`, `us`, `µs`, `ms`, `s`, `m`,
+/// `h`, fractions allowed); the result keeps the timestamp's offset.
+fn timeadd(ts: &str, duration: &str) -> Result<String, String> {
+    let t = Timestamp::parse(ts)?;
+    let d = parse_duration(duration)?;
+    let total = i128::from(t.unix) * 1_000_000_000 + i128::from(t.nanos) + d;
+    let unix = i64::try_from(total.div_euclid(1_000_000_000)).map_err(|_| "time out of range".to_string())?;
+    let nanos = u32::try_from(total.rem_euclid(1_000_000_000)).unwrap_or(0);
+    Timestamp { unix, nanos, offset: t.offset }.rfc3339()
+}
+
+/// Go's `time.ParseDuration`, in nanoseconds (limited to an `i64`).
+fn parse_duration(s: &str) -> Result<i128, String> {
+    let bad = || format!("time: invalid duration \"{s}\"");
+    let (neg, mut rest) = match s.as_bytes().first() {
+        Some(b'-') => (true, s.get(1..).unwrap_or_default()),
+        Some(b'+') => (false, s.get(1..).unwrap_or_default()),
+        _ => (false, s),
+    };
+    if rest == "0" {
+        return Ok(0);
+    }
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: i128 = 0;
+    while !rest.is_empty() {
+        let int_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+        let (int, after) = rest.split_at(int_len);
+        let (frac, after) = match after.strip_prefix('.') {
+            Some(a) => {
+                let n = a.bytes().take_while(u8::is_ascii_digit).count();
+                a.split_at(n)
+            }
+            None => ("", after),
+        };
+        if int.is_empty() && frac.is_empty() {
+            return Err(bad());
+        }
+        let unit_len = after.find(|c: char| c == '.' || c.is_ascii_digit()).unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let scale: i128 = match unit {
+            "ns" => 1,
+            "us" | "\u{b5}s" | "\u{3bc}s" => 1_000,
+            "ms" => 1_000_000,
+            "s" => 1_000_000_000,
+            "m" => 60_000_000_000,
+            "h" => 3_600_000_000_000,
+            "" => return Err(format!("time: missing unit in duration \"{s}\"")),
+            other => return Err(format!("time: unknown unit \"{other}\" in duration \"{s}\"")),
+        };
+        let limit = i128::from(i64::MAX) + 1;
+        let whole = if int.is_empty() { 0 } else { int.parse::<i128>().map_err(|_| bad())? };
+        let mut value = whole.checked_mul(scale).filter(|v| *v <= limit).ok_or_else(bad)?;
+        let mut f_scale = scale;
+        for c in frac.bytes() {
+            f_scale /= 10;
+            if f_scale == 0 {
+                break;
+            }
+            value += i128::from(c - b'0') * f_scale;
+        }
+        total += value;
+        if total > limit {
+            return Err(bad());
+        }
+        rest = next;
+    }
+    let total = if neg { -total } else { total };
+    if total > i128::from(i64::MAX) {
+        return Err(bad());
+    }
+    Ok(total)
+}
+
 // --- JSON and YAML encoding -----------------------------------------------
 
 /// Encodes like Go's `encoding/json` (what Terraform and the AWS provider
@@ -1153,5 +1616,146 @@ mod tests {
         // The length of a flattened list with an unknown element is unknown.
         let l = Value::List(vec![Value::List(vec![s("a")]), Value::unknown("var.l")]);
         assert_eq!(call("flatten", &[l]), Some(Ok(Value::unknown("flatten(...)"))));
+    }
+
+    fn ok(name: &str, args: &[&str]) -> Value {
+        let args: Vec<Value> = args.iter().map(|a| s(a)).collect();
+        match call(name, &args) {
+            Some(Ok(v)) => v,
+            other => panic!("{name}({args:?}) gave {other:?}"),
+        }
+    }
+
+    fn err(name: &str, args: &[&str]) -> String {
+        let args: Vec<Value> = args.iter().map(|a| s(a)).collect();
+        match call(name, &args) {
+            Some(Err(e)) => e,
+            other => panic!("{name}({args:?}) gave {other:?}"),
+        }
+    }
+
+    #[test]
+    fn hashes_match_terraform() {
+        assert_eq!(ok("md5", &["hello world"]), s("5eb63bbbe01eeed093cb22bb8f5acdc3"));
+        assert_eq!(ok("sha1", &["hello world"]), s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"));
+        assert_eq!(
+            ok("sha256", &["hello world"]),
+            s("b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9")
+        );
+        assert_eq!(
+            ok("sha512", &["hello world"]),
+            s("309ecc489c12d6eb4cc40f50c902f2b4d0ed77ee511a7c7a9bcd3ca86d4cd86f\
+               989dd35bc5ff499670da34255b45b0cfd830e81f605dcf7dc5542e93ae9cd76f")
+        );
+        assert_eq!(ok("base64sha256", &["hello world"]), s("uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek="));
+        assert_eq!(
+            ok("base64sha512", &["hello world"]),
+            s("MJ7MSJwS1utMxA9QyQLytNDtd+5RGnx6m808qG1M2G+YndNbxf9JlnDaNCVbRbDP2DDoH2Bdz33FVC6TrpzXbw==")
+        );
+        assert_eq!(ok("md5", &[""]), s("d41d8cd98f00b204e9800998ecf8427e"));
+        assert_eq!(call("sha256", &[Value::unknown("var.x")]), Some(Ok(Value::unknown("sha256(var.x)"))));
+        assert_eq!(call("md5", &[Value::from(1)]), Some(Err("argument 1 must be a string, got number".into())));
+        assert!(is_file_digest("filebase64sha512") && is_file_digest("filemd5") && !is_file_digest("filebase64"));
+        assert_eq!(file_digest("filesha1", b"hello world"), s("2aae6c35c94fcfb415dbe95f408b9ce91ee846ed"));
+        // Not knowable before apply.
+        for name in ["uuid", "timestamp", "plantimestamp"] {
+            assert_eq!(call(name, &[]), Some(Ok(Value::unknown(format!("{name}()")))));
+        }
+        assert_eq!(call("bcrypt", &[s("secret")]), Some(Ok(Value::unknown("bcrypt()"))));
+    }
+
+    #[test]
+    fn uuidv5_matches_the_documented_examples() {
+        assert_eq!(ok("uuidv5", &["dns", "www.terraform.io"]), s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"));
+        assert_eq!(ok("uuidv5", &["url", "https://www.terraform.io/"]), s("9db6f67c-dd95-5ea0-aa5b-e70e5c5f7cf5"));
+        assert_eq!(ok("uuidv5", &["oid", "1.3.6.1.4"]), s("af9d40a5-7a36-5c07-b23a-851cd99fbfa5"));
+        assert_eq!(ok("uuidv5", &["x500", "CN=Example,C=GB"]), s("84e09961-4aa4-57f8-95b7-03edb1073253"));
+        // A namespace given as a UUID, in each accepted form.
+        for ns in [
+            "6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+            "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}",
+            "urn:uuid:6ba7b810-9dad-11d1-80b4-00c04fd430c8",
+            "6ba7b8109dad11d180b400c04fd430c8",
+            "6BA7B810-9DAD-11D1-80B4-00C04FD430C8",
+        ] {
+            assert_eq!(ok("uuidv5", &[ns, "www.terraform.io"]), s("a5008fae-b28c-5ba5-96cd-82b4c53552d6"), "{ns}");
+        }
+        assert_eq!(err("uuidv5", &["nope", "x"]), "uuidv5() doesn't support namespace nope");
+        assert_eq!(
+            err("uuidv5", &["6ba7b810-9dad-11d1-80b4-00c04fd430cg", "x"]),
+            "uuidv5() doesn't support namespace 6ba7b810-9dad-11d1-80b4-00c04fd430cg"
+        );
+    }
+
+    #[test]
+    fn formatdate_matches_the_documented_examples() {
+        let t = "2018-01-02T23:12:01Z";
+        assert_eq!(ok("formatdate", &["DD MMM YYYY hh:mm ZZZ", t]), s("02 Jan 2018 23:12 UTC"));
+        assert_eq!(ok("formatdate", &["EEEE, DD-MMM-YY hh:mm:ss ZZZ", t]), s("Tuesday, 02-Jan-18 23:12:01 UTC"));
+        assert_eq!(
+            ok("formatdate", &["EEE, DD MMM YYYY hh:mm:ss ZZZ", "2018-01-02T23:12:01-08:00"]),
+            s("Tue, 02 Jan 2018 23:12:01 -0800")
+        );
+        assert_eq!(ok("formatdate", &["MMM DD, YYYY", t]), s("Jan 02, 2018"));
+        assert_eq!(ok("formatdate", &["HH:mmaa", t]), s("11:12pm"));
+        // Every sequence, with quoted literals and a doubled quote.
+        assert_eq!(
+            ok("formatdate", &["YYYY YY MMMM MMM MM M DD D EEEE EEE", "2006-03-04T05:06:07+05:30"]),
+            s("2006 06 March Mar 03 3 04 4 Saturday Sat")
+        );
+        assert_eq!(
+            ok("formatdate", &["hh h HH H AA aa mm m ss s", "2006-03-04T05:06:07+05:30"]),
+            s("05 5 05 5 AM am 06 6 07 7")
+        );
+        assert_eq!(
+            ok("formatdate", &["ZZZZZ|ZZZZ|ZZZ|Z", "2006-03-04T05:06:07+05:30"]),
+            s("+05:30|+0530|+0530|+05:30")
+        );
+        assert_eq!(ok("formatdate", &["ZZZZZ|ZZZZ|ZZZ|Z", "2006-03-04T05:06:07Z"]), s("+00:00|+0000|UTC|Z"));
+        assert_eq!(ok("formatdate", &["H AA", "2006-03-04T00:30:00Z"]), s("12 AM"));
+        assert_eq!(ok("formatdate", &["H aa", "2006-03-04T12:30:00Z"]), s("12 pm"));
+        assert_eq!(ok("formatdate", &["YYYYMMDD'T'hhmmss 'o''clock' ''", t]), s("20180102T231201 o'clock '"));
+        assert_eq!(ok("formatdate", &["DD/MM", "2024-02-29T10:00:00.123456789Z"]), s("29/02"));
+        // Bad specs and timestamps are errors.
+        assert_eq!(
+            err("formatdate", &["YYY", t]),
+            "invalid date format verb \"YYY\": year must either be \"YY\" or \"YYYY\""
+        );
+        assert_eq!(err("formatdate", &["Q", t]), "invalid date format verb \"Q\"");
+        assert_eq!(err("formatdate", &["'abc", t]), "unterminated literal '");
+        assert!(err("formatdate", &["YYYY", "2018-01-02"]).starts_with("not a valid RFC3339 timestamp"));
+        assert!(err("formatdate", &["YYYY", "2018-02-30T00:00:00Z"]).contains("day out of range"));
+        assert!(err("formatdate", &["YYYY", "2018-01-02T23:12:01"]).contains("UTC offset"));
+        assert_eq!(
+            call("formatdate", &[s("YYYY"), Value::unknown("timestamp()")]),
+            Some(Ok(Value::unknown("formatdate(timestamp())")))
+        );
+    }
+
+    #[test]
+    fn timeadd_matches_the_documented_examples() {
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "10m"]), s("2017-11-22T00:10:00Z"));
+        assert_eq!(ok("timeadd", &["2024-08-16T12:45:05Z", "10m"]), s("2024-08-16T12:55:05Z"));
+        assert_eq!(ok("timeadd", &["2024-08-16T12:45:05Z", "-10m"]), s("2024-08-16T12:35:05Z"));
+        assert_eq!(ok("timeadd", &["2024-02-28T23:00:00Z", "1.5h"]), s("2024-02-29T00:30:00Z"));
+        assert_eq!(ok("timeadd", &["2023-12-31T23:59:59Z", "1h30m1s"]), s("2024-01-01T01:30:00Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00-08:00", "-2h5m"]), s("2017-11-21T21:55:00-08:00"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00+00:00", "8760h"]), s("2018-11-22T00:00:00Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00.5Z", "500ms"]), s("2017-11-22T00:00:01Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "1500000us"]), s("2017-11-22T00:00:01Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "2000000\u{b5}s"]), s("2017-11-22T00:00:02Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "999999999ns"]), s("2017-11-22T00:00:00Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "+.5m"]), s("2017-11-22T00:00:30Z"));
+        assert_eq!(ok("timeadd", &["2017-11-22T00:00:00Z", "0"]), s("2017-11-22T00:00:00Z"));
+        assert_eq!(err("timeadd", &["2017-11-22T00:00:00Z", "10"]), "time: missing unit in duration \"10\"");
+        assert_eq!(err("timeadd", &["2017-11-22T00:00:00Z", "1d"]), "time: unknown unit \"d\" in duration \"1d\"");
+        assert_eq!(err("timeadd", &["2017-11-22T00:00:00Z", ""]), "time: invalid duration \"\"");
+        assert_eq!(
+            err("timeadd", &["2017-11-22T00:00:00Z", "9999999999999h"]),
+            "time: invalid duration \"9999999999999h\""
+        );
+        assert_eq!(ok("timeadd", &["0001-01-01T00:00:00Z", "-1h"]), s("0000-12-31T23:00:00Z"));
+        assert!(err("timeadd", &["0000-01-01T00:00:00Z", "-1h"]).contains("outside the range"));
+        assert!(err("timeadd", &["yesterday", "1h"]).starts_with("not a valid RFC3339 timestamp"));
     }
 }
