@@ -358,6 +358,15 @@ pub fn scan_paths_with<T: Send>(
     let mut allowed_roots = roots.clone();
     allowed_roots.extend(options.var_files.iter().cloned());
     allowed_roots.extend(options.config_dir.iter().cloned());
+    // A plan given alone may read the configuration beside it (for locations).
+    allowed_roots.extend(
+        roots.iter().filter(|r| r.extension().is_some_and(|e| e.eq_ignore_ascii_case("json")) && r.is_file()).map(
+            |r| match r.parent() {
+                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+                _ => PathBuf::from("."),
+            },
+        ),
+    );
     let files = FileAccess::disk(allowed_roots, options.allow_outside_root, options.max_file_bytes);
     let limit = options.max_file_bytes;
     let read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)> = discovered
@@ -470,6 +479,13 @@ fn parse_param_file(text: &str) -> std::result::Result<BTreeMap<String, String>,
     Ok(out)
 }
 
+/// A directory as a key for comparing the configuration directory of a
+/// plan with the directories of `.tf` files.
+fn dir_key(dir: &Path) -> PathBuf {
+    let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    std::fs::canonicalize(dir).unwrap_or_else(|_| source::normalize(dir))
+}
+
 /// Groups read files into units, parses them in parallel, builds graphs and
 /// hands each unit to `visit`.
 fn run<T: Send>(
@@ -535,20 +551,61 @@ fn run<T: Send>(
         });
         stats.files_scanned += d.files.len() + d.var_files.len();
     }
+    // A plan stands for the configuration it was made from: that root is
+    // not evaluated on its own (each resource is checked once, with the
+    // plan's values), and an info diagnostic says so.
+    let plans: Vec<Option<parse::json::Node>> = documents
+        .par_iter()
+        .map(|(f, fmt)| {
+            if *fmt != DocFormat::Json || !parse::terraform::plan::may_be_plan(&f.text) {
+                return None;
+            }
+            parse::json::parse(&f.text, &f.path).ok().filter(parse::terraform::plan::is_plan)
+        })
+        .collect();
+    let mut covered: BTreeMap<PathBuf, Arc<str>> = BTreeMap::new();
+    for ((f, _), plan) in documents.iter().zip(&plans) {
+        if plan.is_some() {
+            let dir = dir_key(&parse::terraform::plan::config_root(ctx, f));
+            let by = covered.entry(dir).or_insert_with(|| f.path.clone());
+            if f.path < *by {
+                *by = f.path.clone();
+            }
+        }
+    }
+    // Drops the covered roots (before their parses are shared out).
+    let drop_covered = |roots: &mut Vec<usize>, diagnostics: &mut Vec<Diagnostic>| {
+        roots.retain(|i| {
+            let Some(d) = dirs.get(*i).filter(|d| !d.files.is_empty()) else { return true };
+            let Some(plan) = covered.get(&dir_key(&d.dir)) else { return true };
+            diagnostics.push(Diagnostic::info(
+                d.display.clone(),
+                "plan",
+                format!("configuration covered by the plan {plan}: its resources are checked with the plan's values"),
+            ));
+            false
+        });
+    };
+
     let roots_start = Instant::now();
     let calls = parse::terraform::ModuleCalls::find(&dirs);
     let no_broken = BTreeSet::new();
-    let roots = parse::terraform::roots(&dirs, &calls, &no_broken);
+    let mut roots = parse::terraform::roots(&dirs, &calls, &no_broken);
+    drop_covered(&mut roots, &mut diagnostics);
     parse::terraform::share_parses(&dirs, &calls, &no_broken, &roots);
     timings.terraform_parse_micros = micros_since(roots_start);
 
     enum Job<'a> {
         Terraform(&'a TerraformDir),
         Doc(&'a SourceFile, DocFormat),
+        Plan(&'a SourceFile, &'a parse::json::Node),
     }
     let mut jobs: Vec<Job<'_>> =
         roots.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
-    jobs.extend(documents.iter().map(|(f, fmt)| Job::Doc(f, *fmt)));
+    jobs.extend(documents.iter().zip(&plans).map(|((f, fmt), plan)| match plan {
+        Some(node) => Job::Plan(f, node),
+        None => Job::Doc(f, *fmt),
+    }));
 
     let units_start = Instant::now();
     let eval_job = |job: &Job<'_>| {
@@ -560,6 +617,17 @@ fn run<T: Send>(
                 let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
                 let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
                 (Some(unit), out.diagnostics, 0, parse)
+            }
+            Job::Plan(file, node) => {
+                let out = parse::terraform::plan::load(ctx, file, node);
+                let parse = micros_since(t);
+                let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
+                (
+                    Some(Unit { kind: SourceKind::TerraformPlan, root: file.path.clone(), graph }),
+                    out.diagnostics,
+                    1,
+                    parse,
+                )
             }
             Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
                 Document::Unit(kind, out) => {
@@ -586,7 +654,8 @@ fn run<T: Send>(
         .collect();
     if calls.made_in_any(&broken) {
         let again = parse::terraform::roots(&dirs, &calls, &broken);
-        let extra: Vec<usize> = again.into_iter().filter(|i| roots.binary_search(i).is_err()).collect();
+        let mut extra: Vec<usize> = again.into_iter().filter(|i| roots.binary_search(i).is_err()).collect();
+        drop_covered(&mut extra, &mut diagnostics);
         parse::terraform::share_parses(&dirs, &calls, &broken, &extra);
         let jobs: Vec<Job<'_>> =
             extra.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();

@@ -39,8 +39,11 @@ fn plan_with_configuration() {
 
 #[test]
 fn plan_without_configuration_points_into_the_plan() {
-    // Only the plan file is in the scanned tree, so the `.tf` files are not read.
-    let out = scan("fixtures/plan/plan.json", &ScanOptions::default());
+    // Only the plan file is in the (in-memory) tree: no `.tf` files to read.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let text = std::fs::read_to_string(root.join("fixtures/plan/plan.json")).expect("plan");
+    let files = std::collections::BTreeMap::from([(PathBuf::from("fixtures/plan/plan.json"), text)]);
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).expect("scan");
     insta::assert_json_snapshot!("plan_without_configuration", plan_view(&out));
 }
 

@@ -16,7 +16,13 @@
 //! through `.terraform/modules/modules.json`), with the module call sites
 //! of its module instances and spans for the block's attributes and nested
 //! blocks. Otherwise it points at its object in the plan JSON, with spans
-//! for every attribute path there.
+//! for every attribute path there. A plan given alone on the command line
+//! may read its own directory (the scan allows it).
+//!
+//! A plan stands for its configuration: when a scan finds both, the
+//! configuration's root directory is not evaluated as a unit of its own
+//! (the scan reports that with an info diagnostic, code `plan`), so each
+//! resource is checked once, with the plan's evaluated values.
 //!
 //! Edges come from the `references` of the configuration's expressions,
 //! between resources of the same module instance.
@@ -43,6 +49,24 @@ pub(crate) fn is_plan(node: &Node) -> bool {
     node.get("format_version").is_some()
         && (node.get("planned_values").is_some_and(Node::is_object)
             || node.get("resource_changes").is_some_and(Node::is_array))
+}
+
+/// A cheap test on the text before parsing: a plan has these keys.
+pub(crate) fn may_be_plan(text: &str) -> bool {
+    text.contains("\"format_version\"")
+        && (text.contains("\"planned_values\"") || text.contains("\"resource_changes\""))
+}
+
+/// The directory of the configuration a plan was made from, read for
+/// locations: `ScanOptions::config_dir`, else the plan file's directory.
+pub(crate) fn config_root(ctx: &ScanContext, file: &SourceFile) -> PathBuf {
+    match &ctx.options.config_dir {
+        Some(d) => d.clone(),
+        None => match file.fs_path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        },
+    }
 }
 
 /// One resource instance of the plan.
@@ -433,13 +457,7 @@ struct Config<'a> {
 impl<'a> Config<'a> {
     /// `None` when there are no `.tf` files for the root module.
     fn new(ctx: &'a ScanContext, file: &SourceFile, configuration: Option<&'a Node>) -> Option<Config<'a>> {
-        let root_dir = match &ctx.options.config_dir {
-            Some(d) => d.clone(),
-            None => match file.fs_path.parent() {
-                Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-                _ => PathBuf::from("."),
-            },
-        };
+        let root_dir = config_root(ctx, file);
         let mut c = Config {
             ctx,
             manifest: read_manifest(ctx, &root_dir),
