@@ -28,6 +28,9 @@ struct Writer<'a> {
     out: String,
     line: u32,
     index: &'a LineIndex,
+    /// Whether the bodies being written can hold nested blocks (resources
+    /// and data sources); elsewhere a `dynamic` key is an ordinary name.
+    nested_blocks: bool,
 }
 
 impl Writer<'_> {
@@ -211,19 +214,23 @@ impl Writer<'_> {
     /// of the same type as in native syntax): a `dynamic` entry generating
     /// blocks of that type, or a `dynamic` entry inside its own body.
     fn attributes(&mut self, body: &Node, depth: usize) {
-        let dynamic_types = dynamic_types(body);
+        let dynamic_types = if self.nested_blocks { dynamic_types(body) } else { BTreeSet::new() };
         for (k, v) in body.entries() {
             if k == "//" {
                 continue;
             }
-            if k == "dynamic" && is_dynamic(v) {
+            if self.nested_blocks && k == "dynamic" && is_dynamic(v) {
                 self.dynamic(v, depth);
                 continue;
             }
             if !is_ident(k) {
                 continue;
             }
-            if depth < MAX_DEPTH && is_block_value(v) && (dynamic_types.contains(k) || has_dynamic(v)) {
+            if self.nested_blocks
+                && depth < MAX_DEPTH
+                && is_block_value(v)
+                && (dynamic_types.contains(k) || has_dynamic(v))
+            {
                 self.blocks_at(k, v, 0, &mut Vec::new(), depth + 1);
                 continue;
             }
@@ -386,15 +393,24 @@ fn is_ident(s: &str) -> bool {
 pub(super) fn body(text: &str, file: &Arc<str>) -> Result<(Body, String), Diagnostic> {
     let root = json::parse(text, file)?;
     let index = LineIndex::new(text);
-    let mut w = Writer { out: String::new(), line: 1, index: &index };
+    let mut w = Writer { out: String::new(), line: 1, index: &index, nested_blocks: true };
     if !root.is_object() {
         return Err(Diagnostic::error(file.clone(), "parse", "a .tf.json file must hold a JSON object"));
     }
     for (k, v) in root.entries() {
         match k {
-            "resource" | "data" => w.blocks(k, v, 2, &mut Vec::new()),
-            "variable" | "output" | "module" => w.blocks(k, v, 1, &mut Vec::new()),
-            "locals" => w.blocks(k, v, 0, &mut Vec::new()),
+            "resource" | "data" => {
+                w.nested_blocks = true;
+                w.blocks(k, v, 2, &mut Vec::new());
+            }
+            "variable" | "output" | "module" => {
+                w.nested_blocks = false;
+                w.blocks(k, v, 1, &mut Vec::new());
+            }
+            "locals" => {
+                w.nested_blocks = false;
+                w.blocks(k, v, 0, &mut Vec::new());
+            }
             _ => {}
         }
     }
@@ -420,9 +436,15 @@ mod tests {
     #[test]
     fn strings_keep_the_expressions_of_their_interpolations() {
         let index = LineIndex::new("");
-        let mut w = Writer { out: String::new(), line: 1, index: &index };
+        let mut w = Writer { out: String::new(), line: 1, index: &index, nested_blocks: true };
         w.quoted("a\"b\\c ${lookup(var.m, \"k\\\"q\")} %{ if x == \"y\" }z%{ endif } $${lit} ${ {a = 1}.a }\n");
         assert_eq!(w.out, r#""a\"b\\c ${lookup(var.m, "k\"q")} %{ if x == "y" }z%{ endif } $${lit} ${ {a = 1}.a }\n""#);
+    }
+
+    #[test]
+    fn a_local_named_dynamic_stays_a_local() {
+        let text = r#"{"locals": {"dynamic": {"x": {"content": {"a": 1}}}}}"#;
+        assert_eq!(rewrite(text), "\nlocals {\ndynamic = {\"x\" = {\"content\" = {\"a\" = 1,},},}\n}");
     }
 
     #[test]
