@@ -263,7 +263,7 @@ fn discover(roots: &[PathBuf]) -> Discovered {
             Ok(m) if m.is_dir() => walk(root, &mut seen_dirs, &mut seen_files, &mut d),
             Ok(_) => match classify(root) {
                 Some(class) => {
-                    if seen_files.insert(source::normalize(root)) {
+                    if seen_files.insert(std::fs::canonicalize(root).unwrap_or_else(|_| source::normalize(root))) {
                         d.files.push((root.clone(), class));
                     }
                 }
@@ -277,7 +277,7 @@ fn discover(roots: &[PathBuf]) -> Discovered {
 
 fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, seen_files: &mut BTreeSet<PathBuf>, d: &mut Discovered) {
     let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if !seen_dirs.insert(real) {
+    if !seen_dirs.insert(real.clone()) {
         return; // symlink loop or a directory reached twice
     }
     let entries = match std::fs::read_dir(dir) {
@@ -291,29 +291,40 @@ fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, seen_files: &mut BTreeSet
             return;
         }
     };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
+    // The entry type comes with the directory listing: only symlinks (and
+    // entries of unknown type) cost a `stat` to see what they point at.
+    let mut entries: Vec<(PathBuf, Option<std::fs::FileType>)> =
+        entries.filter_map(|e| e.ok()).map(|e| (e.path(), e.file_type().ok().filter(|t| !t.is_symlink()))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let meta = match std::fs::metadata(&path) {
-            Ok(m) => m,
-            Err(_) => {
-                // Dangling symlink or unreadable entry.
-                if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                    d.skipped += 1;
-                } else if classify(&path).is_some() {
-                    d.diagnostics.push(Diagnostic::error(source::display_path(&path), "io", "cannot read file"));
+        let (is_dir, linked) = match file_type {
+            Some(t) => (t.is_dir(), false),
+            None => match std::fs::metadata(&path) {
+                Ok(m) => (m.is_dir(), true),
+                Err(_) => {
+                    // Dangling symlink or unreadable entry.
+                    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+                        d.skipped += 1;
+                    } else if classify(&path).is_some() {
+                        d.diagnostics.push(Diagnostic::error(source::display_path(&path), "io", "cannot read file"));
+                    }
+                    continue;
                 }
-                continue;
-            }
+            },
         };
-        if meta.is_dir() {
+        if is_dir {
             if name.starts_with('.') || name == "node_modules" {
                 continue;
             }
             walk(&path, seen_dirs, seen_files, d);
         } else if let Some(class) = classify(&path) {
-            let key = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+            // A file that is not a symlink is known by its canonical
+            // directory and its name; a symlink by where it points.
+            let key = match (linked, path.file_name()) {
+                (false, Some(file)) => real.join(file),
+                _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+            };
             if seen_files.insert(key) {
                 d.files.push((path, class));
             }
@@ -497,6 +508,14 @@ fn run<T: Send>(
     start: Instant,
     visit: &(dyn Fn(Unit) -> T + Sync),
 ) -> ScanOutput<T> {
+    if ctx.options.catalog.is_none() {
+        // Decompress the embedded action catalog on another worker while
+        // the files are grouped and the module calls found: the first
+        // graph with a policy needs it.
+        rayon::spawn(|| {
+            let _ = tollgate_catalog::Catalog::embedded();
+        });
+    }
     let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
     let mut sources = BTreeMap::new();
     let mut tf_dirs: BTreeMap<PathBuf, TerraformDir> = BTreeMap::new();

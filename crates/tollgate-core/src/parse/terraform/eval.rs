@@ -15,6 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use hcl_edit::Span as _;
@@ -79,7 +80,8 @@ struct ResState {
 
 enum RState {
     InProgress,
-    Done(ResState),
+    /// Shared: every reference to the resource reads it, none copies it whole.
+    Done(Rc<ResState>),
 }
 
 /// An instantiated module call.
@@ -243,6 +245,15 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
 }
 
 /// Terraform's instance key syntax: `[0]` or `["key"]`.
+/// The attribute `rest` starts with, read from a resource instance's value
+/// without copying the rest of it (`aws_x.y.name`), with its description;
+/// `None` when `rest` does not start with an attribute the value has (the
+/// caller then applies the operators to the whole value).
+fn take_attr(value: &Value, desc: &str, rest: &[&TraversalOperator]) -> Option<(Value, String)> {
+    let (Some(TraversalOperator::GetAttr(name)), Value::Map(m)) = (rest.first(), value) else { return None };
+    m.get(name.as_str()).map(|v| (v.clone(), format!("{desc}.{}", name.as_str())))
+}
+
 fn key_suffix(key: &Value) -> String {
     match key {
         Value::Null => String::new(),
@@ -860,7 +871,7 @@ impl<'a> Ev<'a> {
     }
 
     /// Evaluates a resource or data block (all its instances), once.
-    fn resource(&mut self, inst: usize, key: &str) -> Option<ResState> {
+    fn resource(&mut self, inst: usize, key: &str) -> Option<Rc<ResState>> {
         match self.insts[inst].resources.get(key) {
             Some(RState::Done(rs)) => return Some(rs.clone()),
             Some(RState::InProgress) => {
@@ -951,7 +962,7 @@ impl<'a> Ev<'a> {
             }
             Expansion::Unknown => Value::unknown(base.clone()),
         };
-        let rs = ResState { value, expansion, base, addrs };
+        let rs = Rc::new(ResState { value, expansion, base, addrs });
         self.insts[inst].resources.insert(key.to_string(), RState::Done(rs.clone()));
         Some(rs)
     }
@@ -1920,16 +1931,16 @@ impl<'a> Ev<'a> {
                     if rs.addrs.contains(&addr) {
                         self.add_ref(&addr);
                         let v = match (&rs.value, &k) {
-                            (Value::List(l), Value::Number(n)) => n
-                                .as_u64()
-                                .and_then(|i| usize::try_from(i).ok())
-                                .and_then(|i| l.get(i))
-                                .cloned()
-                                .unwrap_or(Value::Null),
-                            (Value::Map(m), Value::String(s)) => m.get(s).cloned().unwrap_or(Value::Null),
-                            _ => Value::Null,
+                            (Value::List(l), Value::Number(n)) => {
+                                n.as_u64().and_then(|i| usize::try_from(i).ok()).and_then(|i| l.get(i))
+                            }
+                            (Value::Map(m), Value::String(s)) => m.get(s),
+                            _ => None,
                         };
-                        return (v, addr, 1);
+                        if let Some((attr, desc)) = v.and_then(|v| take_attr(v, &addr, rest.get(1..).unwrap_or(&[]))) {
+                            return (attr, desc, 2);
+                        }
+                        return (v.cloned().unwrap_or(Value::Null), addr, 1);
                     }
                     self.error(sc, at, format!("{addr} is not an instance of {}", rs.base));
                     return (Value::unknown(addr.clone()), addr, 1);
@@ -1938,6 +1949,9 @@ impl<'a> Ev<'a> {
         }
         for a in &rs.addrs {
             self.add_ref(a);
+        }
+        if let Some((attr, desc)) = take_attr(&rs.value, &rs.base, rest) {
+            return (attr, desc, 1);
         }
         (rs.value.clone(), rs.base.clone(), 0)
     }
