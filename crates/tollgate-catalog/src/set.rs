@@ -64,6 +64,11 @@ impl ActionSet {
         }
     }
 
+    /// Adds one action.
+    pub fn add(&mut self, id: ActionId) {
+        self.insert(id.index());
+    }
+
     pub fn contains(&self, id: ActionId) -> bool {
         self.words.get(id.index() / 64).is_some_and(|w| w & (1u64 << (id.index() % 64)) != 0)
     }

@@ -243,7 +243,15 @@ impl PatternCache {
             if e.status == PatternStatus::Matched { e.actions } else { catalog.empty_set() }
         };
         if !pattern.contains(['*', '?']) {
-            out.union_with(&expand(pattern));
+            // A literal `service:Action` names at most one action: look it up
+            // instead of expanding it into a set of its own.
+            if pattern.contains(':') {
+                if let Some(a) = catalog.action(pattern) {
+                    out.add(a.id());
+                }
+            } else {
+                out.union_with(&expand(pattern));
+            }
             return Some(());
         }
         let key = pattern.to_ascii_lowercase();
