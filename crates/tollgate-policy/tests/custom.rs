@@ -126,3 +126,18 @@ fn min_severity_filters_and_summary_counts() {
     let stat = report.rule_stats.iter().find(|s| s.rule_id == "IAM003").unwrap();
     assert_eq!(stat.findings, 0);
 }
+
+/// A rule that builds an object of sets (`by_type[t] contains a`) gets
+/// the grouping right (regorus' bytecode VM flattens such rules; custom
+/// rules run in the interpreter).
+#[test]
+fn a_rule_grouping_into_sets_sees_the_groups() {
+    let engine = Engine::builder().without_bundled().policy_dir(dir("grouped")).build().unwrap();
+    let report = engine.evaluate_graph_json(GRAPH, "main").unwrap();
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    let messages: Vec<&str> = report.findings.iter().map(|f| f.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        ["aws_s3_bucket.a is one of 2 aws_s3_bucket resources", "aws_s3_bucket.b is one of 2 aws_s3_bucket resources"]
+    );
+}

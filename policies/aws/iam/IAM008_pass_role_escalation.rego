@@ -106,29 +106,47 @@ holder_types := {
 # Allow statements that apply to `principal` itself, each as
 # {"s": statement, "loc": where a finding points}: customer identity
 # policies that name it (the statement), and the AWS-managed policies
-# attached to it (the attachment to this principal).
+# attached to it (the attachment to this principal). A principal in
+# `iam_principals` lists its policies and attachments by index; another
+# (a group known only by name) is looked up in every policy.
 statements_of(principal) := array.concat(
 	[{"s": s, "loc": s.loc} |
-		some p in input.policies
-		iam.identity_policy(p)
-		principal in p.principals
+		some p in identity_policies_of(principal)
 		some s in p.statements
 		iam.is_allow(s)
 		is_object(s.grants)
 	],
 	[{"s": s, "loc": attachment_loc(m, principal)} |
-		some m in input.aws_managed_policies
-		principal in m.principals
+		some m in managed_policies_of(principal)
 		some s in m.statements
 		iam.is_allow(s)
 		is_object(s.grants)
 	],
 )
 
+identity_policies_of(principal) := [input.policies[i] | some i in object.get(principal_of[principal], "identity_policies", [])] if principal_of[principal]
+
+identity_policies_of(principal) := [p |
+	some p in input.policies
+	iam.identity_policy(p)
+	principal in p.principals
+] if not principal_of[principal]
+
+managed_policies_of(principal) := [input.aws_managed_policies[i] | some i in object.get(principal_of[principal], "aws_managed_policies", [])] if principal_of[principal]
+
+managed_policies_of(principal) := [m |
+	some m in input.aws_managed_policies
+	principal in m.principals
+] if not principal_of[principal]
+
+attachments_of(principal) := [input.attachments[i] | some i in object.get(principal_of[principal], "attachments", [])] if principal_of[principal]
+
+attachments_of(principal) := input.attachments if not principal_of[principal]
+
 # The first attachment of AWS-managed policy `m` to `principal`.
 attachment_loc(m, principal) := locs[0] if {
 	locs := sort([a.loc |
-		some a in input.attachments
+		some a in attachments_of(principal)
 		a.principal == principal
 		a.owner in m.attached_by
 		a.policy_arn == m.arn
@@ -141,7 +159,7 @@ attachment_loc(m, principal) := m.loc if {
 }
 
 any_attachment(m, principal) if {
-	some a in input.attachments
+	some a in attachments_of(principal)
 	a.principal == principal
 	a.owner in m.attached_by
 	a.policy_arn == m.arn
@@ -399,6 +417,9 @@ grant[h.address] := principal_grant(h.address) if {
 
 role_services[r.address] := trusted_services(r) if some r in roles
 
+# Roles some service may assume: the only ones a passed role can reach.
+service_roles := [r | some r in roles; count(role_services[r.address]) > 0]
+
 via_text("") := ""
 
 via_text(g) := sprintf(" (through group %s)", [g]) if g != ""
@@ -413,14 +434,15 @@ paths contains [x.loc, text] if {
 	some h in input.resources
 	h.type in holder_types
 	hg := grant[h.address]
+	# No role is broader than a holder with every action (`broader`).
+	not g_all(hg)
 	some x in hg.stmts
 	grants_action(x.s, "iam:PassRole")
 	bound_allows(hg, "iam:PassRole")
-	some r in roles
+	some r in service_roles
 	r.address != h.address
 	pass_covers(x.s, r)
 	bound_passes(hg, r)
-	count(role_services[r.address]) > 0
 	rg := grant[r.address]
 	why := broader(rg, hg)
 	some service in role_services[r.address]

@@ -363,6 +363,9 @@ fn principals(index: &Index<'_>, resources: &[Resource]) -> Vec<Principal> {
                 groups: group_values.into_values().collect(),
                 memberships: memberships.into_iter().collect(),
                 permissions_boundary: boundary.and_then(|(attr, target)| permissions_boundary(index, r, attr, target)),
+                identity_policies: Vec::new(),
+                aws_managed_policies: Vec::new(),
+                attachments: Vec::new(),
                 loc: r.loc.clone(),
             })
         })

@@ -250,6 +250,16 @@ pub struct Principal {
     pub memberships: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub permissions_boundary: Option<PermissionsBoundary>,
+    /// Indexes into `policies` of the identity policies that name it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub identity_policies: Vec<usize>,
+    /// Indexes into `aws_managed_policies` of the AWS-managed policies
+    /// attached to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aws_managed_policies: Vec<usize>,
+    /// Indexes into `attachments` of the attachments to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<usize>,
     pub loc: Location,
 }
 
@@ -367,7 +377,7 @@ impl Graph {
         let (policies, attachments, principals) = iam::derive(&resources, &edges);
         let network_rules = network::derive(&resources, &edges);
         let buckets = bucket::derive(&resources, &edges, &policies);
-        Graph {
+        let mut graph = Graph {
             schema_version: SCHEMA_VERSION,
             resources,
             edges,
@@ -377,6 +387,46 @@ impl Graph {
             network_rules,
             buckets,
             aws_managed_policies: Vec::new(),
+        };
+        graph.link_principals();
+        graph
+    }
+
+    /// Fills each principal's indexes of the identity policies, AWS-managed
+    /// policies and attachments that apply to it, so that rules reach them
+    /// without scanning every policy for every principal.
+    fn link_principals(&mut self) {
+        let at: BTreeMap<&str, usize> =
+            self.iam_principals.iter().enumerate().map(|(i, p)| (p.address.as_str(), i)).collect();
+        let mut identity: Vec<Vec<usize>> = vec![Vec::new(); self.iam_principals.len()];
+        let mut managed: Vec<Vec<usize>> = vec![Vec::new(); self.iam_principals.len()];
+        let mut attached: Vec<Vec<usize>> = vec![Vec::new(); self.iam_principals.len()];
+        let push = |lists: &mut Vec<Vec<usize>>, principal: Option<&str>, i: usize| {
+            if let Some(list) = principal.and_then(|p| at.get(p)).and_then(|&k| lists.get_mut(k)) {
+                list.push(i);
+            }
+        };
+        for (i, p) in self.policies.iter().enumerate().filter(|(_, p)| p.role == PolicyRole::Identity) {
+            for principal in &p.principals {
+                push(&mut identity, Some(principal.as_str()), i);
+            }
+        }
+        for (i, m) in self.aws_managed_policies.iter().enumerate() {
+            for principal in &m.principals {
+                push(&mut managed, principal.as_str(), i);
+            }
+        }
+        for (i, a) in self.attachments.iter().enumerate() {
+            push(&mut attached, a.principal.as_str(), i);
+        }
+        for (((p, ids), ms), atts) in self.iam_principals.iter_mut().zip(identity).zip(managed).zip(attached) {
+            let dedup = |mut v: Vec<usize>| {
+                v.dedup();
+                v
+            };
+            p.identity_policies = dedup(ids);
+            p.aws_managed_policies = dedup(ms);
+            p.attachments = dedup(atts);
         }
     }
 
@@ -398,8 +448,14 @@ impl Graph {
     }
 
     /// Appends another unit's graph (for whole-scan output).
-    pub fn extend(&mut self, other: Graph) {
+    pub fn extend(&mut self, mut other: Graph) {
         self.schema_version = SCHEMA_VERSION;
+        // Indexes into the appended lists move by the lengths before them.
+        for p in &mut other.iam_principals {
+            p.identity_policies.iter_mut().for_each(|i| *i += self.policies.len());
+            p.aws_managed_policies.iter_mut().for_each(|i| *i += self.aws_managed_policies.len());
+            p.attachments.iter_mut().for_each(|i| *i += self.attachments.len());
+        }
         self.resources.extend(other.resources);
         self.edges.extend(other.edges);
         self.policies.extend(other.policies);
@@ -416,5 +472,6 @@ impl Graph {
     pub fn annotate_grants(&mut self, catalog: &tollgate_catalog::Catalog) {
         grants::annotate_policies(&mut self.policies, catalog);
         self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, &mut self.iam_principals, catalog);
+        self.link_principals();
     }
 }
