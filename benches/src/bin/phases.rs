@@ -6,9 +6,10 @@
 //! Usage: phases [--runs N] [--json] PATH...
 //!
 //! Every phase is the median over N runs (default 5), in milliseconds. The
-//! scan phases come from `ScanOutput::timings`: Terraform directories are
-//! all parsed first (in parallel), then units are evaluated and their
-//! graphs built in parallel; `(sum)` rows (and `rules (sum)`, from
+//! scan phases come from `ScanOutput::timings`: the module calls of every
+//! Terraform directory are found first (a lexical scan, in parallel), then
+//! units are parsed, evaluated and their graphs built in parallel (each
+//! directory parsed once); `(sum)` rows (and `rules (sum)`, from
 //! `Report::rule_stats`) add up the worker threads, so they can exceed the
 //! wall time of their phase. The evaluation phases (input conversion,
 //! rules) come from `Summary::eval_timings` of the report.
@@ -72,7 +73,7 @@ const PHASES: [&str; 13] = [
     "engine build",
     "discovery",
     "read",
-    "terraform parse (wall)",
+    "module-call scan (wall)",
     "evaluate (sum)",
     "graph build (sum)",
     "evaluate+graph (wall)",
@@ -104,7 +105,7 @@ fn run() -> Result<(), String> {
         let st = output.timings;
         push("discovery", st.discovery_micros);
         push("read", st.read_micros);
-        push("terraform parse (wall)", st.terraform_parse_micros);
+        push("module-call scan (wall)", st.terraform_parse_micros);
         push("evaluate (sum)", st.parse_micros);
         push("graph build (sum)", st.graph_micros);
         push("evaluate+graph (wall)", st.units_wall_micros);

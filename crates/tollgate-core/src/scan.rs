@@ -594,6 +594,9 @@ fn run<T: Send>(
     }
     // Drops the covered roots (before their parses are shared out).
     let drop_covered = |roots: &mut Vec<usize>, diagnostics: &mut Vec<Diagnostic>| {
+        if covered.is_empty() {
+            return;
+        }
         roots.retain(|i| {
             let Some(d) = dirs.get(*i).filter(|d| !d.files.is_empty()) else { return true };
             let Some(plan) = covered.get(&dir_key(&d.dir)) else { return true };

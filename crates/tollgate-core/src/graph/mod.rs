@@ -364,8 +364,9 @@ impl Graph {
     pub fn build(resources: Vec<Resource>, edges: Vec<Edge>) -> Graph {
         let mut graph = Graph::build_unannotated(resources, edges);
         if let Ok(catalog) = tollgate_catalog::Catalog::embedded() {
-            graph.annotate_grants(catalog);
+            graph.annotate(catalog);
         }
+        graph.link_principals();
         graph
     }
 
@@ -377,7 +378,7 @@ impl Graph {
         let (policies, attachments, principals) = iam::derive(&resources, &edges);
         let network_rules = network::derive(&resources, &edges);
         let buckets = bucket::derive(&resources, &edges, &policies);
-        let mut graph = Graph {
+        Graph {
             schema_version: SCHEMA_VERSION,
             resources,
             edges,
@@ -387,9 +388,7 @@ impl Graph {
             network_rules,
             buckets,
             aws_managed_policies: Vec::new(),
-        };
-        graph.link_principals();
-        graph
+        }
     }
 
     /// Fills each principal's indexes of the identity policies, AWS-managed
@@ -441,7 +440,8 @@ impl Graph {
             None => Graph::build(resources, edges),
             Some(catalog) => {
                 let mut graph = Graph::build_unannotated(resources, edges);
-                graph.annotate_grants(catalog);
+                graph.annotate(catalog);
+                graph.link_principals();
                 graph
             }
         }
@@ -470,8 +470,13 @@ impl Graph {
     /// view against `catalog`. [`Graph::build`] does this with the embedded
     /// catalog; call it again to use another one (`--catalog FILE`).
     pub fn annotate_grants(&mut self, catalog: &tollgate_catalog::Catalog) {
+        self.annotate(catalog);
+        self.link_principals();
+    }
+
+    /// The grants and the AWS-managed view, without relinking principals.
+    fn annotate(&mut self, catalog: &tollgate_catalog::Catalog) {
         grants::annotate_policies(&mut self.policies, catalog);
         self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, &mut self.iam_principals, catalog);
-        self.link_principals();
     }
 }
