@@ -148,19 +148,34 @@ impl Lexer<'_> {
 
     fn string_inner(&mut self) -> Option<Option<String>> {
         self.i += 1;
-        let start = self.i;
+        let mut text = String::new();
+        let mut run = self.i;
         let mut plain = true;
         loop {
             match self.peek()? {
                 b'\n' => return None,
                 b'"' => {
-                    let text = std::str::from_utf8(self.b.get(start..self.i)?).ok()?.to_string();
+                    text.push_str(std::str::from_utf8(self.b.get(run..self.i)?).ok()?);
                     self.i += 1;
                     return Some(plain.then_some(text));
                 }
                 b'\\' => {
-                    plain = false;
-                    self.i += 2;
+                    // Escapes decode as the parser decodes them; one it
+                    // does not know makes the scan give up.
+                    text.push_str(std::str::from_utf8(self.b.get(run..self.i)?).ok()?);
+                    let (c, len) = match self.peek_at(1)? {
+                        b'n' => ('\n', 2),
+                        b'r' => ('\r', 2),
+                        b't' => ('\t', 2),
+                        b'"' => ('"', 2),
+                        b'\\' => ('\\', 2),
+                        b'u' => (self.hex_char(4)?, 6),
+                        b'U' => (self.hex_char(8)?, 10),
+                        _ => return None,
+                    };
+                    text.push(c);
+                    self.i += len;
+                    run = self.i;
                 }
                 b'$' | b'%' if self.peek_at(1) == Some(b'{') => {
                     plain = false;
@@ -168,13 +183,23 @@ impl Lexer<'_> {
                     self.template()?;
                 }
                 b'$' | b'%' if self.peek_at(1) == self.peek() && self.peek_at(2) == Some(b'{') => {
-                    // `$${` / `%%{`: an escaped template sequence.
-                    plain = false;
+                    // `$${` / `%%{`: an escaped template sequence, literally `${` / `%{`.
+                    text.push_str(std::str::from_utf8(self.b.get(run..=self.i)?).ok()?);
+                    text.push('{');
                     self.i += 3;
+                    run = self.i;
                 }
                 _ => self.i += 1,
             }
         }
+    }
+
+    /// The character of a `\uNNNN` (`digits` 4) or `\UNNNNNNNN` (8) escape
+    /// at the current position.
+    fn hex_char(&self, digits: usize) -> Option<char> {
+        let hex = self.b.get(self.i + 2..self.i + 2 + digits)?;
+        let code = u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+        char::from_u32(code)
     }
 
     /// The inside of a `${ … }` or `%{ … }` sequence, through its `}`.
@@ -421,6 +446,14 @@ module "after" {
     }
 
     #[test]
+    fn escapes_decode_as_the_parser_decodes_them() {
+        let text = "module \"a\" {\n  source = \"\\\"\"\n}\nmodule \"b\\u0041\" {\n  source = \"./x\\\\y\\t\"\n}\n";
+        assert_eq!(calls(text), vec![call("a", Some("\"")), call("bA", Some("./x\\y\t"))]);
+        assert_eq!(module_calls("module \"a\" {\n  source = \"\\q\"\n}\n"), None);
+        assert_eq!(calls("module \"a\" {\n  source = \"./$${x}%%{y}\"\n}\n"), vec![call("a", Some("./${x}%{y}"))]);
+    }
+
+    #[test]
     fn deep_nesting_is_left_to_the_parser() {
         let deep_blocks = format!("a {}{}", "b {\n".repeat(100_000), "}\n".repeat(100_000));
         assert_eq!(module_calls(&deep_blocks), None);
@@ -576,6 +609,7 @@ mod generated {
             "\\./[a-z]{1,4}".prop_map(|s| format!("  source = \"{s}\"\n")),
             "\\.\\./[a-z]{1,4}".prop_map(|s| format!("  source = \"{s}\" # where\n")),
             Just("  source = \"./${var.env}\"\n".to_string()),
+            Just("  source = \"./a\\\\b\\u0041\\t\"\n".to_string()),
             Just("  source = local.path\n".to_string()),
             Just(String::new()),
         ];
