@@ -12,7 +12,8 @@
 //! directory parsed once); `(sum)` rows (and `rules (sum)`, from
 //! `Report::rule_stats`) add up the worker threads, so they can exceed the
 //! wall time of their phase. The evaluation phases (input conversion,
-//! rules) come from `Summary::eval_timings` of the report.
+//! rules) come from `Summary::eval_timings` of the report; a second table
+//! gives each rule's evaluation time summed over the units (`Report::rule_stats`).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -94,6 +95,7 @@ fn run() -> Result<(), String> {
             s.push(v);
         }
     };
+    let mut per_rule: BTreeMap<String, Vec<u64>> = BTreeMap::new();
     let mut last = (0, 0, 0, 0);
     let total_start = Instant::now();
     for _ in 0..args.runs {
@@ -119,6 +121,9 @@ fn run() -> Result<(), String> {
         push("input conversion (sum)", et.input_micros);
         push("rules (sum)", et.rules_micros);
         push("evaluation (wall)", et.wall_micros);
+        for stat in &report.rule_stats {
+            per_rule.entry(stat.rule_id.clone()).or_default().push(stat.eval_micros);
+        }
 
         let t = Instant::now();
         let text = serde_json::to_string(&report).map_err(|e| e.to_string())?;
@@ -128,6 +133,8 @@ fn run() -> Result<(), String> {
     }
     let medians: Vec<(&str, f64)> =
         PHASES.iter().map(|p| (*p, samples.get_mut(p).map(|s| median(s)).unwrap_or(0) as f64 / 1000.0)).collect();
+    let rules: Vec<(String, f64)> =
+        per_rule.into_iter().map(|(id, mut s)| (id, median(&mut s) as f64 / 1000.0)).collect();
     let (files, units, resources, findings) = last;
     let rss = peak_rss_kib();
     if args.json {
@@ -142,6 +149,7 @@ fn run() -> Result<(), String> {
             "peak_rss_kib": rss,
             "threads": rayon::current_num_threads(),
             "phases_ms": phases,
+            "rules_ms": rules.iter().map(|(id, ms)| (id.clone(), serde_json::json!(ms))).collect::<serde_json::Map<_, _>>(),
         });
         println!("{out}");
     } else {
@@ -156,6 +164,10 @@ fn run() -> Result<(), String> {
         println!("| phase | median ms |\n|---|---:|");
         for (p, ms) in medians {
             println!("| {p} | {ms:.2} |");
+        }
+        println!("\n| rule (sum over units) | median ms |\n|---|---:|");
+        for (id, ms) in rules {
+            println!("| {id} | {ms:.2} |");
         }
     }
     Ok(())

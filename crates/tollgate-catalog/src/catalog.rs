@@ -12,12 +12,16 @@ use crate::error::CatalogError;
 use crate::glob;
 use crate::managed::{ManagedEntry, ManagedPolicy};
 use crate::set::{ActionId, ActionSet};
+use crate::tables::{self, RawManaged, Tables, TextError};
 
-/// The catalog shipped with tollgate (see `data/README.md`).
-static EMBEDDED_DATA: &[u8] = include_bytes!("../data/catalog.tsv.gz");
+/// The catalog shipped with tollgate (`data/catalog.tsv.gz`, see
+/// `data/README.md`) as the image `build.rs` writes from it: the tables
+/// parsed and sorted at build time, so loading it decompresses and parses
+/// nothing.
+static EMBEDDED_IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/catalog.bin"));
 
 /// Format version of the catalog text this build reads.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = tables::TEXT_FORMAT_VERSION;
 
 /// Largest decompressed catalog accepted from a file (the shipped one is ~3.3 MB).
 pub const MAX_CATALOG_BYTES: usize = 64 * 1024 * 1024;
@@ -52,17 +56,6 @@ impl AccessLevel {
             AccessLevel::PermissionsManagement => "Permissions management",
             AccessLevel::Tagging => "Tagging",
         }
-    }
-
-    fn from_code(code: &str) -> Option<AccessLevel> {
-        Some(match code {
-            "L" => AccessLevel::List,
-            "R" => AccessLevel::Read,
-            "W" => AccessLevel::Write,
-            "P" => AccessLevel::PermissionsManagement,
-            "T" => AccessLevel::Tagging,
-            _ => return None,
-        })
     }
 
     fn slot(self) -> usize {
@@ -101,16 +94,6 @@ impl Risk {
             Risk::DataExfiltration => "data-exfiltration",
             Risk::ResourceExposure => "resource-exposure",
         }
-    }
-
-    fn from_code(c: char) -> Option<Risk> {
-        Some(match c {
-            'e' => Risk::PrivilegeEscalation,
-            'c' => Risk::CredentialsExposure,
-            'd' => Risk::DataExfiltration,
-            'x' => Risk::ResourceExposure,
-            _ => return None,
-        })
     }
 
     fn bit(self) -> u8 {
@@ -231,8 +214,10 @@ pub struct Catalog {
     /// parsed on first use (they are three quarters of the data and most
     /// runs look up none or a few).
     managed: OnceLock<ManagedTable>,
-    /// Compressed managed-policy section still to be read (embedded catalog only).
+    /// Managed-policy section of the image still to be decoded (embedded
+    /// catalog only), and the size of the text it was built from.
     managed_pending: Option<&'static [u8]>,
+    managed_text_bytes: usize,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -244,7 +229,8 @@ struct ManagedTable {
 }
 
 impl ManagedTable {
-    fn new(mut entries: Vec<ManagedEntry>, text_bytes: usize) -> Self {
+    fn new(raw: Vec<RawManaged<'static>>, text_bytes: usize) -> Self {
+        let mut entries: Vec<ManagedEntry> = raw.into_iter().map(ManagedEntry::from).collect();
         entries.sort_by_cached_key(|a| a.name().to_ascii_lowercase());
         let mut index = BTreeMap::new();
         let mut seen_names = HashSet::new();
@@ -353,46 +339,33 @@ impl fmt::Debug for ActionRef<'_> {
 static EMBEDDED: OnceLock<Result<Catalog, CatalogError>> = OnceLock::new();
 
 impl Catalog {
-    /// The catalog embedded in the binary, parsed on first use and shared.
+    /// The catalog embedded in the binary, decoded on first use and shared;
+    /// its managed policies are decoded on their first lookup.
     pub fn embedded() -> Result<&'static Catalog, CatalogError> {
-        EMBEDDED.get_or_init(|| Catalog::from_static(EMBEDDED_DATA, "embedded")).as_ref().map_err(Clone::clone)
+        EMBEDDED.get_or_init(|| Catalog::from_image(EMBEDDED_IMAGE, "embedded")).as_ref().map_err(Clone::clone)
     }
 
-    /// Loads catalog bytes that live for the whole program (as the embedded
-    /// ones do): the first gzip member (header and actions) is read now,
-    /// a second one (managed policies) on first use.
-    pub fn from_static(bytes: &'static [u8], origin: &str) -> Result<Catalog, CatalogError> {
-        if !bytes.starts_with(&[0x1f, 0x8b]) {
-            return Catalog::from_bytes(bytes, origin);
-        }
-        let mut decoder = flate2::bufread::GzDecoder::new(bytes);
-        let mut out = Vec::with_capacity(1 << 20);
-        decoder
-            .read_to_end(&mut out)
-            .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
-        let rest: &'static [u8] = decoder.into_inner();
-        let text = String::from_utf8(out).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?;
-        let (mut catalog, managed) = parse(&text, origin)?;
-        catalog.info.stored_bytes = bytes.len();
-        catalog.info.text_bytes = text.len();
-        if managed.is_empty() && !rest.is_empty() {
-            catalog.managed_pending = Some(rest);
-        } else {
-            let mut all = managed;
-            let mut text_bytes = 0;
-            if !rest.is_empty() {
-                let (more, n) = read_managed(rest, origin)?;
-                all.extend(more);
-                text_bytes = n;
-            }
-            catalog.managed = OnceLock::from(ManagedTable::new(all, text_bytes));
-        }
+    /// Decodes an image written by the build script; the managed-policy
+    /// section stays undecoded until a managed policy is looked up.
+    fn from_image(image: &'static [u8], origin: &str) -> Result<Catalog, CatalogError> {
+        let bad = |message: String| CatalogError::Format { origin: origin.to_owned(), line: 0, message };
+        let (tables, managed) = tables::decode(image).map_err(bad)?;
+        let managed_text_bytes = tables.managed_text_bytes as usize;
+        let mut catalog = Catalog::from_tables(tables, origin, image.len());
+        catalog.managed_pending = Some(managed);
+        catalog.managed_text_bytes = managed_text_bytes;
         Ok(catalog)
     }
 
-    /// The compressed size of the embedded catalog in the binary.
+    /// A fresh copy of the embedded catalog, decoded as [`Catalog::embedded`]
+    /// decodes it once per process (for measuring that cost).
+    pub fn decode_embedded() -> Result<Catalog, CatalogError> {
+        Catalog::from_image(EMBEDDED_IMAGE, "embedded")
+    }
+
+    /// The size of the embedded catalog image in the binary.
     pub fn embedded_size() -> usize {
-        EMBEDDED_DATA.len()
+        EMBEDDED_IMAGE.len()
     }
 
     /// Loads a catalog file written by `scripts/catalog/generate.py`
@@ -425,11 +398,90 @@ impl Catalog {
         } else {
             std::str::from_utf8(bytes).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?.to_owned()
         };
-        let (mut catalog, managed) = parse(&text, origin)?;
-        catalog.info.stored_bytes = bytes.len();
-        catalog.info.text_bytes = text.len();
-        catalog.managed = OnceLock::from(ManagedTable::new(managed, 0));
+        let mut tables = tables::parse_text(&text).map_err(|e| match e {
+            TextError::Format { line, message } => CatalogError::Format { origin: origin.to_owned(), line, message },
+            TextError::Version { found } => {
+                CatalogError::Version { origin: origin.to_owned(), found, supported: FORMAT_VERSION }
+            }
+        })?;
+        let managed = std::mem::take(&mut tables.managed);
+        let managed_bytes = tables.managed_text_bytes as usize;
+        let catalog = Catalog::from_tables(tables, origin, bytes.len());
+        let _ = catalog.managed.set(ManagedTable::new(managed, managed_bytes));
         Ok(catalog)
+    }
+
+    /// The catalog of parsed tables (without its managed-policy table):
+    /// the per-level, per-risk and constrainable sets are derived here.
+    fn from_tables(t: Tables, origin: &str, stored_bytes: usize) -> Catalog {
+        let services: Vec<ServiceEntry> = t
+            .services
+            .into_iter()
+            .map(|s| ServiceEntry { prefix: s.prefix.into(), name: s.name.into(), start: s.start, end: s.end })
+            .collect();
+        let actions: Vec<ActionEntry> = t
+            .actions
+            .iter()
+            .map(|a| ActionEntry {
+                name: a.name,
+                service: a.service,
+                level: AccessLevel::ALL.get(usize::from(a.level)).copied().unwrap_or(AccessLevel::Write),
+                risks: a.risks,
+                res: a.res,
+                keys: a.keys,
+            })
+            .collect();
+        let universe = actions.len();
+        let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::empty(universe));
+        let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::empty(universe));
+        let mut constrainable = ActionSet::empty(universe);
+        for (i, a) in actions.iter().enumerate() {
+            if let Some(s) = by_level.get_mut(a.level.slot()) {
+                s.insert(i);
+            }
+            for r in Risk::ALL {
+                if a.risks & r.bit() != 0
+                    && let Some(s) = by_risk.get_mut(r as usize)
+                {
+                    s.insert(i);
+                }
+            }
+            if a.res.1 > a.res.0 {
+                constrainable.insert(i);
+            }
+        }
+        let info = CatalogInfo {
+            origin: origin.to_owned(),
+            format_version: FORMAT_VERSION,
+            sources: t
+                .sources
+                .into_iter()
+                .map(|s| SourceInfo { name: s.name, version: s.version, date: s.date, licence: s.licence })
+                .collect(),
+            services: services.len(),
+            actions: actions.len(),
+            resource_types: t.resource_types.len(),
+            condition_keys: t.condition_keys.len(),
+            managed_policies: 0,
+            stored_bytes,
+            text_bytes: t.text_bytes as usize,
+        };
+        Catalog {
+            info,
+            names: t.names,
+            services,
+            actions,
+            resource_types: t.resource_types.into_iter().map(String::into_boxed_str).collect(),
+            condition_keys: t.condition_keys.into_iter().map(String::into_boxed_str).collect(),
+            res_refs: t.res_refs,
+            key_refs: t.key_refs,
+            by_level,
+            by_risk,
+            constrainable,
+            managed: OnceLock::new(),
+            managed_pending: None,
+            managed_text_bytes: 0,
+        }
     }
 
     /// Sources, counts and sizes (reads the managed policies if not done yet).
@@ -443,11 +495,11 @@ impl Catalog {
 
     fn managed_table(&self) -> &ManagedTable {
         self.managed.get_or_init(|| match self.managed_pending {
-            // The embedded data is tested to parse; a failure here leaves
+            // The embedded image is tested to decode; a failure here leaves
             // the catalog without managed policies rather than panicking.
-            Some(bytes) => {
-                read_managed(bytes, &self.info.origin).map(|(e, n)| ManagedTable::new(e, n)).unwrap_or_default()
-            }
+            Some(section) => tables::decode_managed(section)
+                .map(|e| ManagedTable::new(e, self.managed_text_bytes))
+                .unwrap_or_default(),
             None => ManagedTable::default(),
         })
     }
@@ -696,241 +748,10 @@ impl Catalog {
 }
 
 fn name_in<'a>(names: &'a str, a: &ActionEntry) -> &'a str {
-    names.get(a.name.0 as usize..(a.name.0 + a.name.1) as usize).unwrap_or("")
+    tables::name_in(names, a.name)
 }
 
 /// Compares a name case-insensitively with an already lowercase key.
 fn cmp_lower(name: &str, lower: &str) -> std::cmp::Ordering {
     name.bytes().map(|c| c.to_ascii_lowercase()).cmp(lower.bytes())
-}
-
-/// Decompresses and parses a managed-policy section (gzip members of `p` lines).
-fn read_managed(bytes: &[u8], origin: &str) -> Result<(Vec<ManagedEntry>, usize), CatalogError> {
-    let mut out = Vec::new();
-    flate2::read::MultiGzDecoder::new(bytes)
-        .take(MAX_CATALOG_BYTES as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| CatalogError::Decompress { origin: origin.to_owned(), message: e.to_string() })?;
-    let text = std::str::from_utf8(&out).map_err(|_| CatalogError::NotUtf8 { origin: origin.to_owned() })?;
-    let mut entries = Vec::new();
-    for (i, line) in text.lines().enumerate().filter(|(_, l)| !l.is_empty()) {
-        let mut f = line.split('\t');
-        if f.next() != Some("p") {
-            return Err(CatalogError::Format {
-                origin: origin.to_owned(),
-                line: i + 1,
-                message: "only managed policies may follow the action section".into(),
-            });
-        }
-        entries.push(managed_entry(&mut f, i + 1, origin)?);
-    }
-    Ok((entries, text.len()))
-}
-
-/// The fields of a `p` line after its kind.
-fn managed_entry<'a>(
-    f: &mut impl Iterator<Item = &'a str>,
-    line: usize,
-    origin: &str,
-) -> Result<ManagedEntry, CatalogError> {
-    let err = |message: String| CatalogError::Format { origin: origin.to_owned(), line, message };
-    let path = f.next().ok_or_else(|| err("missing field `path`".into()))?;
-    let version = f.next().ok_or_else(|| err("missing field `version`".into()))?;
-    let document = f.next().ok_or_else(|| err("missing field `document`".into()))?;
-    if path.is_empty() {
-        return Err(err("empty managed policy path".into()));
-    }
-    Ok(ManagedEntry::new(path, version, document))
-}
-
-/// Line-by-line parser of the catalog text; returns the catalog (without its
-/// managed-policy table) and the managed policies found.
-fn parse(text: &str, origin: &str) -> Result<(Catalog, Vec<ManagedEntry>), CatalogError> {
-    let err = |line: usize, message: String| CatalogError::Format { origin: origin.to_owned(), line, message };
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.is_empty());
-    match lines.next() {
-        Some((_, header)) => {
-            let mut f = header.split('\t');
-            if f.next() != Some("tollgate-catalog") {
-                return Err(err(1, "missing `tollgate-catalog` header".into()));
-            }
-            let v = f.next().unwrap_or("");
-            if v != FORMAT_VERSION.to_string() {
-                return Err(CatalogError::Version {
-                    origin: origin.to_owned(),
-                    found: v.to_owned(),
-                    supported: FORMAT_VERSION,
-                });
-            }
-        }
-        None => return Err(err(1, "empty catalog".into())),
-    }
-
-    let mut sources = Vec::new();
-    let mut resource_types: Vec<Box<str>> = Vec::new();
-    let mut condition_keys: Vec<Box<str>> = Vec::new();
-    // Parsed in file order; sorted below.
-    struct RawService {
-        prefix: Box<str>,
-        name: Box<str>,
-        actions: Vec<ActionEntry>,
-    }
-    let mut services: Vec<RawService> = Vec::new();
-    let mut res_refs: Vec<u32> = Vec::new();
-    let mut key_refs: Vec<u32> = Vec::new();
-    let mut managed: Vec<ManagedEntry> = Vec::new();
-    let mut names = String::new();
-
-    for (n, line) in lines {
-        let mut f = line.split('\t');
-        let kind = f.next().unwrap_or("");
-        let mut field = |what: &str| f.next().ok_or_else(|| err(n, format!("missing field `{what}`")));
-        match kind {
-            "#" => {}
-            "source" => {
-                let name = field("name")?.to_owned();
-                let version = field("version")?.to_owned();
-                let date = field("date")?.to_owned();
-                let licence = field("licence")?.to_owned();
-                sources.push(SourceInfo { name, version, date, licence });
-            }
-            "r" => resource_types.push(field("resource type")?.into()),
-            "k" => condition_keys.push(field("condition key")?.into()),
-            "s" => {
-                let prefix = field("prefix")?.to_ascii_lowercase();
-                if prefix.is_empty() || prefix.contains(':') {
-                    return Err(err(n, format!("invalid service prefix `{prefix}`")));
-                }
-                let name = field("name")?.into();
-                services.push(RawService { prefix: prefix.into(), name, actions: Vec::new() });
-            }
-            "a" => {
-                let name = field("name")?;
-                if name.is_empty() || name.contains(':') {
-                    return Err(err(n, format!("invalid action name `{name}`")));
-                }
-                let level_code = field("access level")?;
-                let level = AccessLevel::from_code(level_code)
-                    .ok_or_else(|| err(n, format!("unknown access level `{level_code}`")))?;
-                let res_field = field("resource types")?;
-                let key_field = field("condition keys")?;
-                let risk_field = field("risks")?;
-                let res_start = res_refs.len() as u32;
-                for r in res_field.split(',').filter(|r| !r.is_empty()) {
-                    let (num, required) = match r.strip_suffix('*') {
-                        Some(num) => (num, 1),
-                        None => (r, 0),
-                    };
-                    let idx: u32 = num.parse().map_err(|_| err(n, format!("bad resource type reference `{r}`")))?;
-                    if idx as usize >= resource_types.len() {
-                        return Err(err(n, format!("resource type reference {idx} out of range")));
-                    }
-                    res_refs.push(idx << 1 | required);
-                }
-                let key_start = key_refs.len() as u32;
-                for k in key_field.split(',').filter(|k| !k.is_empty()) {
-                    let idx: u32 = k.parse().map_err(|_| err(n, format!("bad condition key reference `{k}`")))?;
-                    if idx as usize >= condition_keys.len() {
-                        return Err(err(n, format!("condition key reference {idx} out of range")));
-                    }
-                    key_refs.push(idx);
-                }
-                let mut risks = 0u8;
-                for c in risk_field.chars() {
-                    risks |= Risk::from_code(c).ok_or_else(|| err(n, format!("unknown risk code `{c}`")))?.bit();
-                }
-                let service = services.last_mut().ok_or_else(|| err(n, "action before any service".into()))?;
-                let at = names.len() as u32;
-                names.push_str(name);
-                service.actions.push(ActionEntry {
-                    name: (at, name.len() as u32),
-                    service: 0,
-                    level,
-                    risks,
-                    res: (res_start, res_refs.len() as u32),
-                    keys: (key_start, key_refs.len() as u32),
-                });
-            }
-            "p" => managed.push(managed_entry(&mut f, n, origin)?),
-            other => return Err(err(n, format!("unknown record kind `{other}`"))),
-        }
-    }
-
-    // Sort services and actions so lookups can binary-search; merge
-    // duplicate services, drop duplicate actions (first one wins).
-    services.sort_by(|a, b| a.prefix.cmp(&b.prefix));
-    let mut merged: Vec<RawService> = Vec::with_capacity(services.len());
-    for s in services {
-        match merged.last_mut() {
-            Some(last) if last.prefix == s.prefix => last.actions.extend(s.actions),
-            _ => merged.push(s),
-        }
-    }
-    let mut out_services = Vec::with_capacity(merged.len());
-    let mut actions: Vec<ActionEntry> = Vec::new();
-    for (si, mut s) in merged.into_iter().enumerate() {
-        s.actions.sort_by(|a, b| {
-            let (x, y) = (name_in(&names, a).bytes(), name_in(&names, b).bytes());
-            x.map(|c| c.to_ascii_lowercase()).cmp(y.map(|c| c.to_ascii_lowercase()))
-        });
-        s.actions.dedup_by(|b, a| name_in(&names, a).eq_ignore_ascii_case(name_in(&names, b)));
-        let start = actions.len() as u32;
-        for mut a in s.actions {
-            a.service = si as u32;
-            actions.push(a);
-        }
-        out_services.push(ServiceEntry { prefix: s.prefix, name: s.name, start, end: actions.len() as u32 });
-    }
-    if actions.len() > u32::MAX as usize / 2 || names.len() > u32::MAX as usize / 2 {
-        return Err(err(0, "too many actions".into()));
-    }
-
-    let universe = actions.len();
-    let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::empty(universe));
-    let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::empty(universe));
-    let mut constrainable = ActionSet::empty(universe);
-    for (i, a) in actions.iter().enumerate() {
-        if let Some(s) = by_level.get_mut(a.level.slot()) {
-            s.insert(i);
-        }
-        for r in Risk::ALL {
-            if a.risks & r.bit() != 0
-                && let Some(s) = by_risk.get_mut(r as usize)
-            {
-                s.insert(i);
-            }
-        }
-        if a.res.1 > a.res.0 {
-            constrainable.insert(i);
-        }
-    }
-
-    let info = CatalogInfo {
-        origin: origin.to_owned(),
-        format_version: FORMAT_VERSION,
-        sources,
-        services: out_services.len(),
-        actions: actions.len(),
-        resource_types: resource_types.len(),
-        condition_keys: condition_keys.len(),
-        managed_policies: 0,
-        stored_bytes: 0,
-        text_bytes: 0,
-    };
-    let catalog = Catalog {
-        info,
-        names,
-        services: out_services,
-        actions,
-        resource_types,
-        condition_keys,
-        res_refs,
-        key_refs,
-        by_level,
-        by_risk,
-        constrainable,
-        managed: OnceLock::new(),
-        managed_pending: None,
-    };
-    Ok((catalog, managed))
 }

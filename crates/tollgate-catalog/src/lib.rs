@@ -6,8 +6,9 @@
 //! means it only accepts `"Resource": "*"`), its condition keys and risk
 //! tags, plus the documents of the AWS-managed policies a customer can
 //! attach. It is generated offline from public MIT-licensed data (see
-//! `data/README.md` and `scripts/catalog/`) and embedded in the binary,
-//! gzip-compressed; [`Catalog::from_file`] loads a newer one.
+//! `data/README.md` and `scripts/catalog/`); the build script turns the
+//! shipped text into a binary image embedded in the library, so loading it
+//! costs no parsing; [`Catalog::from_file`] loads a newer text.
 //!
 //! Action sets are bitsets over the catalog's sorted action table, so
 //! expanding `*` or `s3:*` costs a few hundred word writes, and `NotAction`
@@ -35,6 +36,7 @@ mod error;
 mod glob;
 mod managed;
 mod set;
+mod tables;
 
 pub use catalog::{
     AccessLevel, ActionRef, Catalog, CatalogInfo, Expansion, FORMAT_VERSION, MAX_CATALOG_BYTES, PatternStatus,

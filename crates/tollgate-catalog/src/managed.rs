@@ -1,20 +1,26 @@
 //! AWS-managed policies carried in the catalog.
 
-use crate::error::CatalogError;
+use std::borrow::Cow;
 
+use crate::error::CatalogError;
+use crate::tables::RawManaged;
+
+/// Texts borrowed from the embedded image, or owned when read from a file.
 #[derive(Debug, Clone)]
 pub(crate) struct ManagedEntry {
     /// Path after `policy/`: `AdministratorAccess`, `service-role/AWSLambdaBasicExecutionRole`.
-    path: Box<str>,
-    version: Box<str>,
-    document: Box<str>,
+    path: Cow<'static, str>,
+    version: Cow<'static, str>,
+    document: Cow<'static, str>,
+}
+
+impl From<RawManaged<'static>> for ManagedEntry {
+    fn from(m: RawManaged<'static>) -> Self {
+        ManagedEntry { path: m.path, version: m.version, document: m.document }
+    }
 }
 
 impl ManagedEntry {
-    pub(crate) fn new(path: &str, version: &str, document: &str) -> Self {
-        ManagedEntry { path: path.into(), version: version.into(), document: document.into() }
-    }
-
     pub(crate) fn path(&self) -> &str {
         &self.path
     }

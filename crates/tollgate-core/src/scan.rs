@@ -2,7 +2,8 @@
 //! into units, parse each unit and build its graph. Units are independent
 //! and processed in parallel; the output order is stable.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -252,18 +253,29 @@ struct Discovered {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// Real paths already reached (directories and files), compared as
+/// bytes: they are canonical, so no component-wise comparison is needed.
+#[derive(Default)]
+struct Seen {
+    dirs: HashSet<OsString>,
+    files: HashSet<OsString>,
+}
+
 /// Walks the given roots: hidden directories and `.terraform/` are not
 /// entered, symlinked directories are followed once (loops are cut).
 fn discover(roots: &[PathBuf]) -> Discovered {
     let mut d = Discovered { files: Vec::new(), skipped: 0, diagnostics: Vec::new() };
-    let mut seen_dirs = BTreeSet::new();
-    let mut seen_files = BTreeSet::new();
+    let mut seen = Seen::default();
     for root in roots {
         match std::fs::metadata(root) {
-            Ok(m) if m.is_dir() => walk(root, &mut seen_dirs, &mut seen_files, &mut d),
+            Ok(m) if m.is_dir() => {
+                let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+                walk(root, real, &mut seen, &mut d);
+            }
             Ok(_) => match classify(root) {
                 Some(class) => {
-                    if seen_files.insert(std::fs::canonicalize(root).unwrap_or_else(|_| source::normalize(root))) {
+                    let real = std::fs::canonicalize(root).unwrap_or_else(|_| source::normalize(root));
+                    if seen.files.insert(real.into_os_string()) {
                         d.files.push((root.clone(), class));
                     }
                 }
@@ -275,9 +287,11 @@ fn discover(roots: &[PathBuf]) -> Discovered {
     d
 }
 
-fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, seen_files: &mut BTreeSet<PathBuf>, d: &mut Discovered) {
-    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if !seen_dirs.insert(real.clone()) {
+/// Walks `dir`, whose real path is `real`. A subdirectory reached through
+/// a plain entry has its parent's real path and its name; only symlinks
+/// cost a `realpath`.
+fn walk(dir: &Path, real: PathBuf, seen: &mut Seen, d: &mut Discovered) {
+    if !seen.dirs.insert(real.clone().into_os_string()) {
         return; // symlink loop or a directory reached twice
     }
     let entries = match std::fs::read_dir(dir) {
@@ -313,19 +327,19 @@ fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, seen_files: &mut BTreeSet
                 }
             },
         };
+        // A plain entry is known by its directory's real path and its
+        // name; a symlink by where it points.
+        let real_of = |path: &Path| match (linked, path.file_name()) {
+            (false, Some(file)) => real.join(file),
+            _ => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
+        };
         if is_dir {
             if name.starts_with('.') || name == "node_modules" {
                 continue;
             }
-            walk(&path, seen_dirs, seen_files, d);
+            walk(&path, real_of(&path), seen, d);
         } else if let Some(class) = classify(&path) {
-            // A file that is not a symlink is known by its canonical
-            // directory and its name; a symlink by where it points.
-            let key = match (linked, path.file_name()) {
-                (false, Some(file)) => real.join(file),
-                _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
-            };
-            if seen_files.insert(key) {
+            if seen.files.insert(real_of(&path).into_os_string()) {
                 d.files.push((path, class));
             }
         } else {

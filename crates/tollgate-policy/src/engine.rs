@@ -30,7 +30,7 @@ use regorus::rvm::vm::RegoVM;
 use regorus::utils::limits::ExecutionTimerConfig;
 
 use crate::error::Error;
-use crate::input::graph_to_value;
+use crate::input::{Input, graph_to_value};
 use crate::meta;
 use crate::report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};
 
@@ -73,6 +73,9 @@ pub struct EngineBuilder {
     pub(crate) rule_time_limit: Option<Duration>,
     /// Run every rule in the interpreter (tests compare it with the VM).
     pub(crate) interpreter_only: bool,
+    /// Compile the bundled rules at run time even when the program
+    /// compiled at build time is there (tests compare the two).
+    pub(crate) no_precompiled: bool,
 }
 
 impl EngineBuilder {
@@ -135,11 +138,16 @@ struct ActiveRule {
 pub struct Engine {
     pub(crate) rules: Vec<RuleMeta>,
     active: Arc<[ActiveRule]>,
-    rego: regorus::Engine,
+    /// The prepared interpreter, for the rules that do not run in the VM
+    /// (`None` when every active rule runs in the VM).
+    rego: Option<regorus::Engine>,
     /// VM programs of the active rules (usually one holding every rule).
     programs: Arc<[Arc<Program>]>,
     rule_time_limit: Duration,
     min_severity: Option<Severity>,
+    /// The part of each graph the rules receive: all of it when custom
+    /// rules are loaded, else what the bundled rules read.
+    input: Input,
 }
 
 impl std::fmt::Debug for Engine {
@@ -177,6 +185,14 @@ impl Engine {
     }
 
     fn from_builder(b: EngineBuilder) -> Result<Engine, Error> {
+        if !b.no_bundled
+            && b.policy_dirs.is_empty()
+            && !b.interpreter_only
+            && !b.no_precompiled
+            && let Some(engine) = Engine::from_program(&b)?
+        {
+            return Ok(engine);
+        }
         let mut sources = Vec::new();
         if !b.no_bundled {
             for (rel, text) in bundled::BUNDLED {
@@ -193,6 +209,43 @@ impl Engine {
             }
         }
         Engine::from_sources(sources, &b)
+    }
+
+    /// The bundled rules alone, with the VM program `build.rs` compiled
+    /// from them: only the rules' metadata is read here. `None` when the
+    /// build left no program (the rules are then compiled from source).
+    fn from_program(b: &EngineBuilder) -> Result<Option<Engine>, Error> {
+        let Ok(regorus::rvm::program::DeserializationResult::Complete(program)) =
+            Program::deserialize_binary(bundled::PROGRAM)
+        else {
+            return Ok(None);
+        };
+        let mut rules: Vec<(RuleMeta, String)> = Vec::new();
+        let mut ids: BTreeMap<String, String> = BTreeMap::new();
+        for (rel, text) in bundled::BUNDLED {
+            let path = format!("policies/{rel}");
+            let Some(m) = meta::parse(&path, text)? else { continue };
+            let Some((_, entrypoint)) = bundled::ENTRY_POINTS.iter().find(|(r, _)| r == rel) else {
+                return Ok(None);
+            };
+            check_ids(&mut ids, &m, &path)?;
+            rules.push((rule_meta(m, false, path), (*entrypoint).to_string()));
+        }
+        rules.sort_by(|a, b| a.0.id.cmp(&b.0.id));
+        let mut active = select_active(&rules, b)?;
+        for a in &mut active {
+            let Some(index) = program.entry_points.get_index_of(&a.entrypoint) else { return Ok(None) };
+            a.vm = Some((0, index));
+        }
+        Ok(Some(Engine {
+            rules: rules.into_iter().map(|(m, _)| m).collect(),
+            active: active.into(),
+            rego: None,
+            programs: vec![Arc::new(program)].into(),
+            rule_time_limit: b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT),
+            min_severity: b.min_severity,
+            input: Input::Bundled,
+        }))
     }
 
     fn from_sources(sources: Vec<RuleSource>, b: &EngineBuilder) -> Result<Engine, Error> {
@@ -217,52 +270,17 @@ impl Engine {
                 return Err(Error::DuplicatePackage { package, first, second: src.path });
             }
             let Some(m) = parsed else { continue };
-            for id in std::iter::once(&m.id).chain(&m.aliases) {
-                if let Some(first) = ids.insert(id.clone(), src.path.clone()) {
-                    return Err(Error::DuplicateRuleId { rule_id: id.clone(), first, second: src.path });
-                }
-            }
+            check_ids(&mut ids, &m, &src.path)?;
             let has_deny = rego
                 .has_declared_rule_rooted_at(&src.path, "deny")
                 .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
             if !has_deny {
                 return Err(Error::MissingDeny { file: src.path, rule_id: m.id });
             }
-            let meta = RuleMeta {
-                id: m.id,
-                title: m.title,
-                severity: m.severity,
-                zone: m.zone,
-                description: m.description,
-                remediation: m.remediation,
-                references: m.references,
-                aliases: m.aliases,
-                deprecated: m.deprecated,
-                custom: src.custom,
-                source: src.path,
-            };
-            rules.push((meta, format!("{package}.deny")));
+            rules.push((rule_meta(m, src.custom, src.path), format!("{package}.deny")));
         }
         rules.sort_by(|a, b| a.0.id.cmp(&b.0.id));
-
-        let resolve = |name: &str| -> Result<String, Error> {
-            rules
-                .iter()
-                .find(|(m, _)| m.id == name || m.aliases.iter().any(|a| a == name))
-                .map(|(m, _)| m.id.clone())
-                .ok_or_else(|| Error::UnknownRuleId { rule_id: name.to_string() })
-        };
-        let only: BTreeSet<String> = b.only_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
-        let skip: BTreeSet<String> = b.skip_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
-        let active: Vec<ActiveRule> = rules
-            .iter()
-            .enumerate()
-            .filter(|(_, (m, _))| {
-                let selected = if only.is_empty() { !m.deprecated } else { only.contains(&m.id) };
-                selected && !skip.contains(&m.id)
-            })
-            .map(|(index, (_, entrypoint))| ActiveRule { index, entrypoint: entrypoint.clone(), vm: None })
-            .collect();
+        let active = select_active(&rules, b)?;
 
         // Analyse the modules once, so every clone starts prepared.
         rego.set_input(regorus::Value::new_object());
@@ -278,13 +296,15 @@ impl Engine {
         let programs = compile_programs(&mut rego, &mut active, |a| {
             vm_safe && rules.get(a.index).is_some_and(|(m, _)| !m.custom)
         })?;
+        let needs_interpreter = active.iter().any(|a| a.vm.is_none());
         Ok(Engine {
             rules: rules.into_iter().map(|(m, _)| m).collect(),
             active: active.into(),
-            rego,
+            rego: needs_interpreter.then_some(rego),
             programs: programs.into(),
             rule_time_limit,
             min_severity: b.min_severity,
+            input: if custom_texts.is_empty() { Input::Bundled } else { Input::Full },
         })
     }
 
@@ -356,7 +376,7 @@ impl Engine {
 
     fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {
         let t = Instant::now();
-        let input = graph_to_value(graph);
+        let input = graph_to_value(graph, self.input);
         let input_micros = micros(t);
         match input {
             Ok(input) => UnitResult { input_micros, ..self.eval_input(input, root) },
@@ -391,14 +411,17 @@ impl Engine {
                     }
                     _ => Err("no program for the rule".to_string()),
                 },
-                None => {
-                    let rego = interpreter.get_or_insert_with(|| {
-                        let mut rego = self.rego.clone();
+                None => match (&mut interpreter, &self.rego) {
+                    (Some(rego), _) => rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}")),
+                    (slot @ None, Some(prepared)) => {
+                        let mut rego = prepared.clone();
                         rego.set_input(input.clone());
-                        rego
-                    });
-                    rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}"))
-                }
+                        let value = rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}"));
+                        *slot = Some(rego);
+                        value
+                    }
+                    (None, None) => Err("no interpreter for the rule".to_string()),
+                },
             };
             let micros = micros(t);
             let before = out.findings.len();
@@ -501,6 +524,56 @@ impl Engine {
 /// The time limit of one rule over one unit, checked every 64 steps.
 fn timer(limit: Duration) -> ExecutionTimerConfig {
     ExecutionTimerConfig { limit, check_interval: NonZeroU32::MIN.saturating_add(63) }
+}
+
+/// Records a rule's id and aliases; an id seen before is an error.
+fn check_ids(ids: &mut BTreeMap<String, String>, m: &meta::ParsedMeta, path: &str) -> Result<(), Error> {
+    for id in std::iter::once(&m.id).chain(&m.aliases) {
+        if let Some(first) = ids.insert(id.clone(), path.to_string()) {
+            return Err(Error::DuplicateRuleId { rule_id: id.clone(), first, second: path.to_string() });
+        }
+    }
+    Ok(())
+}
+
+fn rule_meta(m: meta::ParsedMeta, custom: bool, source: String) -> RuleMeta {
+    RuleMeta {
+        id: m.id,
+        title: m.title,
+        severity: m.severity,
+        zone: m.zone,
+        description: m.description,
+        remediation: m.remediation,
+        references: m.references,
+        aliases: m.aliases,
+        deprecated: m.deprecated,
+        custom,
+        source,
+    }
+}
+
+/// The rules a scan runs (`rules` sorted by id, each with its `deny`
+/// path): every rule that is not deprecated, or those of `only_rule`, minus
+/// those of `skip_rule`. Unknown ids are errors.
+fn select_active(rules: &[(RuleMeta, String)], b: &EngineBuilder) -> Result<Vec<ActiveRule>, Error> {
+    let resolve = |name: &str| -> Result<String, Error> {
+        rules
+            .iter()
+            .find(|(m, _)| m.id == name || m.aliases.iter().any(|a| a == name))
+            .map(|(m, _)| m.id.clone())
+            .ok_or_else(|| Error::UnknownRuleId { rule_id: name.to_string() })
+    };
+    let only: BTreeSet<String> = b.only_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
+    let skip: BTreeSet<String> = b.skip_rules.iter().map(|n| resolve(n)).collect::<Result<_, _>>()?;
+    Ok(rules
+        .iter()
+        .enumerate()
+        .filter(|(_, (m, _))| {
+            let selected = if only.is_empty() { !m.deprecated } else { only.contains(&m.id) };
+            selected && !skip.contains(&m.id)
+        })
+        .map(|(index, (_, entrypoint))| ActiveRule { index, entrypoint: entrypoint.clone(), vm: None })
+        .collect())
 }
 
 /// Compiles the active rules for the VM: all of them into one program (one
@@ -670,12 +743,19 @@ mod tests {
     }
 
     /// The bundled rules give the same findings in the bytecode VM as in
-    /// the interpreter, on every labelled fixture and example.
+    /// the interpreter, on every labelled fixture and example, and so does
+    /// the program compiled at build time.
     #[test]
     fn the_vm_agrees_with_the_interpreter_on_the_fixtures() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
-        let vm = Engine::builder().build().unwrap();
+        let built = Engine::builder().build().unwrap();
+        assert!(!bundled::PROGRAM.is_empty(), "build.rs compiled the bundled rules");
+        assert!(built.rego.is_none(), "the bundled rules load from the program compiled at build time");
+        assert!(built.active.iter().all(|a| a.vm.is_some()));
+        assert_eq!(built.active_rules().len(), bundled::ENTRY_POINTS.len());
+        let vm = Engine::from_builder(EngineBuilder { no_precompiled: true, ..EngineBuilder::default() }).unwrap();
         assert!(vm.active.iter().all(|a| a.vm.is_some()), "every bundled rule compiles for the VM");
+        assert_eq!(vm.rules, built.rules);
         let interp =
             Engine::from_builder(EngineBuilder { interpreter_only: true, ..EngineBuilder::default() }).unwrap();
         assert!(interp.active.iter().all(|a| a.vm.is_none()));
@@ -685,11 +765,74 @@ mod tests {
             let paths = [root.join(dir)];
             let a = vm.scan(&paths, &options).unwrap();
             let b = interp.scan(&paths, &options).unwrap();
+            let c = built.scan(&paths, &options).unwrap();
             assert_eq!(a.findings, b.findings, "{dir}");
             assert_eq!(a.errors, b.errors, "{dir}");
+            assert_eq!(c.findings, a.findings, "{dir}");
+            assert_eq!(c.errors, a.errors, "{dir}");
             compared += a.findings.len();
         }
         assert!(compared > 100, "{compared} findings compared");
+    }
+
+    /// The bundled rules get the graph without `edges` and resource
+    /// `spans` (`Input::Bundled`): none of them names either field or reads
+    /// a value whole (`walk`, `json.marshal`, `object.keys`), and their
+    /// findings on every fixture are those they give with the whole graph.
+    #[test]
+    fn bundled_rules_do_not_read_what_their_input_leaves_out() {
+        for (rel, text) in bundled::BUNDLED {
+            for word in ["edges", "spans", "walk(", "json.marshal", "object.keys"] {
+                assert!(!text.contains(word), "policies/{rel} uses `{word}`");
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let projected = Engine::builder().build().unwrap();
+        assert_eq!(projected.input, Input::Bundled);
+        let mut full = projected.clone();
+        full.input = Input::Full;
+        for dir in ["rules", "examples", "terraform", "cloudformation", "iam", "modules", "plan"] {
+            let paths = [root.join(dir)];
+            let (a, b) = (
+                projected.scan(&paths, &ScanOptions::default()).unwrap(),
+                full.scan(&paths, &ScanOptions::default()).unwrap(),
+            );
+            assert_eq!(a.findings, b.findings, "{dir}");
+            assert_eq!(a.errors, b.errors, "{dir}");
+        }
+        let custom =
+            Engine::from_sources(vec![rule("X9", "deny contains 1 if false")], &EngineBuilder::default()).unwrap();
+        assert_eq!(custom.input, Input::Full);
+    }
+
+    /// `only_rule`, `skip_rule` and unknown ids behave the same with the
+    /// program compiled at build time and with rules compiled at run time.
+    #[test]
+    fn rule_selection_with_the_precompiled_program() {
+        let select = |b: EngineBuilder| -> Vec<(Vec<String>, bool)> {
+            [false, true]
+                .into_iter()
+                .map(|no_precompiled| {
+                    let e = Engine::from_builder(EngineBuilder { no_precompiled, ..b.clone() }).unwrap();
+                    (e.active_rules().iter().map(|s| s.to_string()).collect(), e.rego.is_none())
+                })
+                .collect()
+        };
+        let got = select(Engine::builder().only_rule("IAM005").only_rule("NET001"));
+        assert_eq!(
+            got,
+            [
+                (vec!["IAM005".to_string(), "NET001".to_string()], true),
+                (vec!["IAM005".to_string(), "NET001".to_string()], true)
+            ]
+        );
+        let got = select(Engine::builder().skip_rule("S3004"));
+        assert_eq!(got[0], got[1]);
+        assert!(!got[0].0.contains(&"S3004".to_string()));
+        for no_precompiled in [false, true] {
+            let r = Engine::from_builder(EngineBuilder { no_precompiled, ..Engine::builder().only_rule("NOPE1") });
+            assert!(matches!(r, Err(Error::UnknownRuleId { rule_id }) if rule_id == "NOPE1"));
+        }
     }
 
     fn src(path: &str, text: &str) -> RuleSource {

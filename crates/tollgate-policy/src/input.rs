@@ -6,25 +6,55 @@
 //! Struct field names (`address`, `loc`, `line`…) repeat in every
 //! resource; each distinct name becomes one shared string for the whole
 //! conversion.
+//!
+//! The bundled rules read neither the graph's `edges` nor the resources'
+//! per-attribute `spans` (together about 40 % of the graph); when only
+//! they run, those two fields are left out of the input ([`Input::Bundled`]).
+//! Custom rules get the whole graph.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::Value;
 use regorus::value::Object;
 use serde::ser::{self, Serialize};
 use tollgate_core::Graph;
 
+/// Which parts of a graph the rules receive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Input {
+    /// The whole graph (custom rules may read anything).
+    Full,
+    /// Without `edges` and resources' `spans`, which no bundled rule reads.
+    Bundled,
+}
+
+impl Input {
+    /// Struct fields left out of the input.
+    fn omitted(self) -> &'static [&'static str] {
+        match self {
+            Input::Full => &[],
+            Input::Bundled => &["edges", "spans"],
+        }
+    }
+}
+
 /// Converts a unit's graph into the rules' input.
-pub(crate) fn graph_to_value(graph: &Graph) -> Result<Value, String> {
-    to_value(graph)
+pub(crate) fn graph_to_value(graph: &Graph, input: Input) -> Result<Value, String> {
+    convert(graph, input.omitted())
 }
 
 /// Converts any serializable value into a regorus value (its JSON form).
+#[cfg(test)]
 pub(crate) fn to_value<T: Serialize + ?Sized>(v: &T) -> Result<Value, String> {
-    let keys = RefCell::new(HashMap::new());
-    v.serialize(ValueSerializer { keys: &keys }).map_err(|e| e.0)
+    convert(v, &[])
+}
+
+fn convert<T: Serialize + ?Sized>(v: &T, omit: &[&'static str]) -> Result<Value, String> {
+    let keys = RefCell::new(HashMap::default());
+    v.serialize(ValueSerializer { keys: &keys, omit }).map_err(|e| e.0)
 }
 
 /// A conversion error (a map key that is not a string, or a custom error
@@ -46,16 +76,43 @@ impl ser::Error for ConvertError {
     }
 }
 
-type Keys = RefCell<HashMap<&'static str, Value>>;
+/// Field names by the address of their static text: the names come from
+/// `#[derive(Serialize)]` and are looked up once per field of every value,
+/// so the key is the pointer (a name that exists at two addresses gets two
+/// equal strings, which is harmless).
+type Keys = RefCell<HashMap<(usize, usize), Value, BuildHasherDefault<AddressHasher>>>;
+
+/// Hashes the (address, length) key of [`Keys`]: one multiply per word.
+#[derive(Default)]
+struct AddressHasher(u64);
+
+impl Hasher for AddressHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
 
 #[derive(Clone, Copy)]
 struct ValueSerializer<'k> {
     keys: &'k Keys,
+    /// Struct fields to leave out (see [`Input`]).
+    omit: &'k [&'static str],
 }
 
 impl ValueSerializer<'_> {
     fn key(self, name: &'static str) -> Value {
-        self.keys.borrow_mut().entry(name).or_insert_with(|| Value::from(name)).clone()
+        self.keys.borrow_mut().entry((name.as_ptr() as usize, name.len())).or_insert_with(|| Value::from(name)).clone()
     }
 }
 
@@ -257,6 +314,9 @@ impl ser::SerializeStruct for MapBuilder<'_> {
     type Ok = Value;
     type Error = ConvertError;
     fn serialize_field<T: Serialize + ?Sized>(&mut self, name: &'static str, value: &T) -> Result<(), ConvertError> {
+        if self.ser.omit.contains(&name) {
+            return Ok(());
+        }
         let key = self.ser.key(name);
         self.obj.insert(key, value.serialize(self.ser)?);
         Ok(())
@@ -372,12 +432,26 @@ resource "aws_security_group" "web" {
 resource "aws_s3_bucket" "b" {
   bucket = var.name
 }
+resource "aws_s3_bucket_public_access_block" "b" {
+  bucket = aws_s3_bucket.b.id
+}
 variable "name" {}
 "#
             .to_string(),
         );
         let out = tollgate_core::scan_sources(files, &tollgate_core::ScanOptions::default()).unwrap();
         assert_eq!(out.units.len(), 1);
-        same_as_json(&out.units[0].graph);
+        let graph = &out.units[0].graph;
+        same_as_json(graph);
+        assert_eq!(graph_to_value(graph, Input::Full).unwrap(), to_value(graph).unwrap());
+
+        // The bundled rules' input is the JSON form without `edges` and the resources' `spans`.
+        let mut json = serde_json::to_value(graph).unwrap();
+        assert!(json.as_object_mut().unwrap().remove("edges").is_some_and(|e| !e.as_array().unwrap().is_empty()));
+        for r in json["resources"].as_array_mut().unwrap() {
+            assert!(r.as_object_mut().unwrap().remove("spans").is_some());
+        }
+        let expected = Value::from_json_str(&json.to_string()).unwrap();
+        assert_eq!(graph_to_value(graph, Input::Bundled).unwrap(), expected);
     }
 }

@@ -1,0 +1,484 @@
+//! The catalog's tables as plain data, and their two encodings: the text
+//! format of `data/catalog.tsv.gz` (parsed here, sorted and de-duplicated),
+//! and the binary image the build script writes from it, which
+//! [`crate::Catalog::embedded`] decodes with no decompression and no text
+//! parsing. This file is also compiled into `build.rs`, so it uses `std`
+//! only.
+
+/// First bytes of a catalog image.
+pub(crate) const IMAGE_MAGIC: &[u8; 8] = b"TGCATIMG";
+
+use std::borrow::Cow;
+
+/// Layout version of the image (not of the text format).
+pub(crate) const IMAGE_VERSION: u32 = 1;
+
+/// One source the catalog was generated from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawSource {
+    pub(crate) name: String,
+    pub(crate) version: String,
+    pub(crate) date: String,
+    pub(crate) licence: String,
+}
+
+/// A service: its lowercase prefix, display name and range of actions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawService {
+    pub(crate) prefix: String,
+    pub(crate) name: String,
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+/// An action row. `level` indexes List, Read, Write, Permissions
+/// management, Tagging (in that order); `risks` has bit `i` for the `i`-th
+/// of privilege-escalation, credentials-exposure, data-exfiltration,
+/// resource-exposure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RawAction {
+    /// Offset and length of the name in [`Tables::names`].
+    pub(crate) name: (u32, u32),
+    pub(crate) service: u32,
+    pub(crate) level: u8,
+    pub(crate) risks: u8,
+    /// Range into [`Tables::res_refs`].
+    pub(crate) res: (u32, u32),
+    /// Range into [`Tables::key_refs`].
+    pub(crate) keys: (u32, u32),
+}
+
+/// An AWS-managed policy: path after `policy/`, default version, document;
+/// borrowed from an image, owned when parsed from text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RawManaged<'a> {
+    pub(crate) path: Cow<'a, str>,
+    pub(crate) version: Cow<'a, str>,
+    pub(crate) document: Cow<'a, str>,
+}
+
+/// Everything a catalog holds, services and actions sorted for binary search.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Tables {
+    pub(crate) sources: Vec<RawSource>,
+    /// Every action name, concatenated.
+    pub(crate) names: String,
+    pub(crate) services: Vec<RawService>,
+    pub(crate) actions: Vec<RawAction>,
+    pub(crate) resource_types: Vec<String>,
+    pub(crate) condition_keys: Vec<String>,
+    /// `resource type index << 1 | required`.
+    pub(crate) res_refs: Vec<u32>,
+    pub(crate) key_refs: Vec<u32>,
+    /// Managed policies, in file order.
+    pub(crate) managed: Vec<RawManaged<'static>>,
+    /// Size of the text the tables were parsed from, without and with the
+    /// managed-policy lines.
+    pub(crate) text_bytes: u64,
+    pub(crate) managed_text_bytes: u64,
+}
+
+/// Why a catalog text was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum TextError {
+    /// Line `line` does not follow the format (line 0: the whole text).
+    Format { line: usize, message: String },
+    /// The header names another format version.
+    Version { found: String },
+}
+
+/// Format version of the catalog text this build reads.
+pub(crate) const TEXT_FORMAT_VERSION: u32 = 1;
+
+const LEVEL_CODES: [&str; 5] = ["L", "R", "W", "P", "T"];
+const RISK_CODES: [char; 4] = ['e', 'c', 'd', 'x'];
+
+/// The name of an action within `names` (empty when out of range).
+pub(crate) fn name_in(names: &str, name: (u32, u32)) -> &str {
+    names.get(name.0 as usize..(name.0 as usize).saturating_add(name.1 as usize)).unwrap_or("")
+}
+
+/// Parses a catalog text (see the crate README for the format).
+pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
+    let err = |line: usize, message: String| TextError::Format { line, message };
+    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.is_empty());
+    match lines.next() {
+        Some((_, header)) => {
+            let mut f = header.split('\t');
+            if f.next() != Some("tollgate-catalog") {
+                return Err(err(1, "missing `tollgate-catalog` header".into()));
+            }
+            let v = f.next().unwrap_or("");
+            if v != TEXT_FORMAT_VERSION.to_string() {
+                return Err(TextError::Version { found: v.to_owned() });
+            }
+        }
+        None => return Err(err(1, "empty catalog".into())),
+    }
+
+    let mut t = Tables::default();
+    // Services in file order, each with its actions; sorted below.
+    let mut services: Vec<(RawService, Vec<RawAction>)> = Vec::new();
+    for (n, line) in lines {
+        let mut f = line.split('\t');
+        let kind = f.next().unwrap_or("");
+        let mut field = |what: &str| f.next().ok_or_else(|| err(n, format!("missing field `{what}`")));
+        match kind {
+            "#" => {}
+            "source" => {
+                let name = field("name")?.to_owned();
+                let version = field("version")?.to_owned();
+                let date = field("date")?.to_owned();
+                let licence = field("licence")?.to_owned();
+                t.sources.push(RawSource { name, version, date, licence });
+            }
+            "r" => t.resource_types.push(field("resource type")?.to_owned()),
+            "k" => t.condition_keys.push(field("condition key")?.to_owned()),
+            "s" => {
+                let prefix = field("prefix")?.to_ascii_lowercase();
+                if prefix.is_empty() || prefix.contains(':') {
+                    return Err(err(n, format!("invalid service prefix `{prefix}`")));
+                }
+                let name = field("name")?.to_owned();
+                services.push((RawService { prefix, name, start: 0, end: 0 }, Vec::new()));
+            }
+            "a" => {
+                let name = field("name")?;
+                if name.is_empty() || name.contains(':') {
+                    return Err(err(n, format!("invalid action name `{name}`")));
+                }
+                let level_code = field("access level")?;
+                let level = LEVEL_CODES
+                    .iter()
+                    .position(|c| *c == level_code)
+                    .ok_or_else(|| err(n, format!("unknown access level `{level_code}`")))?;
+                let res_field = field("resource types")?;
+                let key_field = field("condition keys")?;
+                let risk_field = field("risks")?;
+                let res_start = t.res_refs.len() as u32;
+                for r in res_field.split(',').filter(|r| !r.is_empty()) {
+                    let (num, required) = match r.strip_suffix('*') {
+                        Some(num) => (num, 1),
+                        None => (r, 0),
+                    };
+                    let idx: u32 = num.parse().map_err(|_| err(n, format!("bad resource type reference `{r}`")))?;
+                    if idx as usize >= t.resource_types.len() {
+                        return Err(err(n, format!("resource type reference {idx} out of range")));
+                    }
+                    t.res_refs.push(idx << 1 | required);
+                }
+                let key_start = t.key_refs.len() as u32;
+                for k in key_field.split(',').filter(|k| !k.is_empty()) {
+                    let idx: u32 = k.parse().map_err(|_| err(n, format!("bad condition key reference `{k}`")))?;
+                    if idx as usize >= t.condition_keys.len() {
+                        return Err(err(n, format!("condition key reference {idx} out of range")));
+                    }
+                    t.key_refs.push(idx);
+                }
+                let mut risks = 0u8;
+                for c in risk_field.chars() {
+                    let bit = RISK_CODES
+                        .iter()
+                        .position(|r| *r == c)
+                        .ok_or_else(|| err(n, format!("unknown risk code `{c}`")))?;
+                    risks |= 1 << bit;
+                }
+                let (_, actions) = services.last_mut().ok_or_else(|| err(n, "action before any service".into()))?;
+                let at = t.names.len() as u32;
+                t.names.push_str(name);
+                actions.push(RawAction {
+                    name: (at, name.len() as u32),
+                    service: 0,
+                    level: level as u8,
+                    risks,
+                    res: (res_start, t.res_refs.len() as u32),
+                    keys: (key_start, t.key_refs.len() as u32),
+                });
+            }
+            "p" => {
+                let path = field("path")?.to_owned();
+                let version = field("version")?.to_owned();
+                let document = field("document")?.to_owned();
+                if path.is_empty() {
+                    return Err(err(n, "empty managed policy path".into()));
+                }
+                t.managed_text_bytes += line.len() as u64 + 1;
+                t.managed.push(RawManaged { path: path.into(), version: version.into(), document: document.into() });
+            }
+            other => return Err(err(n, format!("unknown record kind `{other}`"))),
+        }
+    }
+    t.text_bytes = (text.len() as u64).saturating_sub(t.managed_text_bytes);
+
+    // Sort services and actions so lookups can binary-search; merge
+    // duplicate services, drop duplicate actions (first one wins).
+    services.sort_by(|a, b| a.0.prefix.cmp(&b.0.prefix));
+    let mut merged: Vec<(RawService, Vec<RawAction>)> = Vec::with_capacity(services.len());
+    for (s, actions) in services {
+        match merged.last_mut() {
+            Some(last) if last.0.prefix == s.prefix => last.1.extend(actions),
+            _ => merged.push((s, actions)),
+        }
+    }
+    let names = &t.names;
+    for (si, (mut s, mut actions)) in merged.into_iter().enumerate() {
+        let lower = |a: &RawAction| name_in(names, a.name).bytes().map(|c| c.to_ascii_lowercase());
+        // The generator writes actions sorted: check before sorting.
+        if !actions.windows(2).all(|w| matches!(w, [a, b] if lower(a).le(lower(b)))) {
+            actions.sort_by(|a, b| lower(a).cmp(lower(b)));
+        }
+        actions.dedup_by(|b, a| name_in(names, a.name).eq_ignore_ascii_case(name_in(names, b.name)));
+        s.start = t.actions.len() as u32;
+        for mut a in actions {
+            a.service = si as u32;
+            t.actions.push(a);
+        }
+        s.end = t.actions.len() as u32;
+        t.services.push(s);
+    }
+    if t.actions.len() > u32::MAX as usize / 2 || t.names.len() > u32::MAX as usize / 2 {
+        return Err(err(0, "too many actions".into()));
+    }
+    Ok(t)
+}
+
+/// Writes the tables as an image: header, then every table but the managed
+/// policies, then (at the end, so a reader can stop before it) the managed
+/// policies. Integers are little-endian `u32`, strings length-prefixed UTF-8.
+/// (Written by `build.rs`; the library only reads images.)
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn encode(t: &Tables) -> Vec<u8> {
+    let mut w = Writer(Vec::with_capacity(t.names.len() * 8 + t.managed_text_bytes as usize));
+    w.0.extend_from_slice(IMAGE_MAGIC);
+    w.u32(IMAGE_VERSION);
+    w.u64(t.text_bytes);
+    w.u64(t.managed_text_bytes);
+    w.len(t.sources.len());
+    for s in &t.sources {
+        w.str(&s.name);
+        w.str(&s.version);
+        w.str(&s.date);
+        w.str(&s.licence);
+    }
+    w.str(&t.names);
+    w.len(t.services.len());
+    for s in &t.services {
+        w.str(&s.prefix);
+        w.str(&s.name);
+        w.u32(s.start);
+        w.u32(s.end);
+    }
+    w.len(t.actions.len());
+    for a in &t.actions {
+        w.u32(a.name.0);
+        w.u32(a.name.1);
+        w.u32(a.service);
+        w.u32(u32::from(a.level) | u32::from(a.risks) << 8);
+        w.u32(a.res.0);
+        w.u32(a.res.1);
+        w.u32(a.keys.0);
+        w.u32(a.keys.1);
+    }
+    w.strs(&t.resource_types);
+    w.strs(&t.condition_keys);
+    w.u32s(&t.res_refs);
+    w.u32s(&t.key_refs);
+    w.len(t.managed.len());
+    for m in &t.managed {
+        w.str(&m.path);
+        w.str(&m.version);
+        w.str(&m.document);
+    }
+    w.0
+}
+
+/// Reads an image written by [`encode`], except its managed policies;
+/// returns the tables and the bytes of the managed-policy section (for
+/// [`decode_managed`]).
+pub(crate) fn decode(image: &[u8]) -> Result<(Tables, &[u8]), String> {
+    let mut r = Reader { buf: image, pos: 0 };
+    if r.bytes(IMAGE_MAGIC.len())? != IMAGE_MAGIC {
+        return Err("not a catalog image".into());
+    }
+    let version = r.u32()?;
+    if version != IMAGE_VERSION {
+        return Err(format!("catalog image version {version}, this build reads {IMAGE_VERSION}"));
+    }
+    let mut t = Tables { text_bytes: r.u64()?, managed_text_bytes: r.u64()?, ..Tables::default() };
+    for _ in 0..r.len()? {
+        t.sources.push(RawSource { name: r.string()?, version: r.string()?, date: r.string()?, licence: r.string()? });
+    }
+    t.names = r.string()?;
+    let n = r.len()?;
+    t.services.reserve(n);
+    for _ in 0..n {
+        t.services.push(RawService { prefix: r.string()?, name: r.string()?, start: r.u32()?, end: r.u32()? });
+    }
+    let n = r.len()?;
+    t.actions.reserve(n);
+    for _ in 0..n {
+        let row = r.bytes(32)?;
+        let word =
+            |i: usize| row.get(i * 4..i * 4 + 4).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes).unwrap_or(0);
+        let flags = word(3);
+        t.actions.push(RawAction {
+            name: (word(0), word(1)),
+            service: word(2),
+            level: (flags & 0xff) as u8,
+            risks: (flags >> 8 & 0xff) as u8,
+            res: (word(4), word(5)),
+            keys: (word(6), word(7)),
+        });
+    }
+    t.resource_types = r.strings()?;
+    t.condition_keys = r.strings()?;
+    t.res_refs = r.u32s()?;
+    t.key_refs = r.u32s()?;
+    let rest = image.get(r.pos..).unwrap_or(&[]);
+    Ok((t, rest))
+}
+
+/// Reads the managed-policy section returned by [`decode`]; the texts stay
+/// in the image.
+pub(crate) fn decode_managed(section: &[u8]) -> Result<Vec<RawManaged<'_>>, String> {
+    let mut r = Reader { buf: section, pos: 0 };
+    let n = r.len()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        out.push(RawManaged { path: r.str()?.into(), version: r.str()?.into(), document: r.str()?.into() });
+    }
+    Ok(out)
+}
+
+#[cfg_attr(not(test), allow(dead_code))]
+struct Writer(Vec<u8>);
+
+#[cfg_attr(not(test), allow(dead_code))]
+impl Writer {
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn u64(&mut self, v: u64) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn len(&mut self, n: usize) {
+        self.u32(u32::try_from(n).unwrap_or(u32::MAX));
+    }
+
+    fn str(&mut self, s: &str) {
+        self.len(s.len());
+        self.0.extend_from_slice(s.as_bytes());
+    }
+
+    fn strs(&mut self, v: &[String]) {
+        self.len(v.len());
+        for s in v {
+            self.str(s);
+        }
+    }
+
+    fn u32s(&mut self, v: &[u32]) {
+        self.len(v.len());
+        for x in v {
+            self.u32(*x);
+        }
+    }
+}
+
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn bytes(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let end = self.pos.checked_add(n).ok_or("catalog image: length overflow")?;
+        let b = self.buf.get(self.pos..end).ok_or("catalog image: truncated")?;
+        self.pos = end;
+        Ok(b)
+    }
+
+    fn u32(&mut self) -> Result<u32, String> {
+        let b: [u8; 4] = self.bytes(4)?.try_into().map_err(|_| "catalog image: truncated")?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn u64(&mut self) -> Result<u64, String> {
+        let b: [u8; 8] = self.bytes(8)?.try_into().map_err(|_| "catalog image: truncated")?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    /// A count, checked against the bytes left (every item takes at least one).
+    fn len(&mut self) -> Result<usize, String> {
+        let n = self.u32()? as usize;
+        if n > self.buf.len().saturating_sub(self.pos) {
+            return Err("catalog image: count past the end".into());
+        }
+        Ok(n)
+    }
+
+    fn str(&mut self) -> Result<&'a str, String> {
+        let n = self.u32()? as usize;
+        let b = self.bytes(n)?;
+        std::str::from_utf8(b).map_err(|_| "catalog image: string not UTF-8".into())
+    }
+
+    fn string(&mut self) -> Result<String, String> {
+        self.str().map(str::to_owned)
+    }
+
+    fn strings(&mut self) -> Result<Vec<String>, String> {
+        let n = self.len()?;
+        (0..n).map(|_| self.string()).collect()
+    }
+
+    fn u32s(&mut self) -> Result<Vec<u32>, String> {
+        let n = self.len()?;
+        let b = self.bytes(n.checked_mul(4).ok_or("catalog image: length overflow")?)?;
+        Ok(b.chunks_exact(4).filter_map(|c| c.try_into().ok()).map(u32::from_le_bytes).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = "tollgate-catalog\t1\nsource\ttest\t1\t2026-01-01\tMIT\nr\tthing\nk\tx:key\n\
+        s\tY\tWhy\na\tb\tR\t\t\t\ns\tx\tExample\na\tlist\tL\t\t\t\na\tDoIt\tW\t0*\t0\tec\na\tdoit\tR\t\t\t\n\
+        p\tXFull\tv1\t{}\n";
+
+    #[test]
+    fn text_is_sorted_deduplicated_and_round_trips_through_an_image() {
+        let t = parse_text(TEXT).unwrap();
+        let prefixes: Vec<&str> = t.services.iter().map(|s| s.prefix.as_str()).collect();
+        assert_eq!(prefixes, ["x", "y"]);
+        let names: Vec<&str> = t.actions.iter().map(|a| name_in(&t.names, a.name)).collect();
+        assert_eq!(names, ["DoIt", "list", "b"]); // sorted case-insensitively, first `doit` kept
+        assert_eq!((t.actions[0].level, t.actions[0].risks), (2, 0b11));
+        assert_eq!(t.res_refs, [1]);
+        assert_eq!(t.managed.len(), 1);
+        assert_eq!(t.text_bytes + t.managed_text_bytes, TEXT.len() as u64);
+
+        let image = encode(&t);
+        let (back, rest) = decode(&image).unwrap();
+        assert_eq!(back, Tables { managed: Vec::new(), ..t.clone() });
+        assert_eq!(decode_managed(rest).unwrap(), t.managed);
+    }
+
+    #[test]
+    fn damaged_images_are_errors() {
+        let image = encode(&parse_text(TEXT).unwrap());
+        for cut in 0..image.len() {
+            let prefix = image.get(..cut).unwrap();
+            if let Ok((_, rest)) = decode(prefix) {
+                assert!(decode_managed(rest).is_err(), "cut at {cut}");
+            }
+        }
+        let mut bad = image.clone();
+        bad[8] = 9;
+        assert!(decode(&bad).unwrap_err().contains("version 9"));
+        assert!(decode(b"nonsense").is_err());
+    }
+}
