@@ -12,6 +12,7 @@
 //! (directly, or through locals, variables and module outputs) is collected
 //! so that the attribute's edges can be recorded.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -126,8 +127,9 @@ enum VarSlot {
     Input {
         parent: usize,
         call: String,
-        bind: Option<BindVals>,
-        refs: Refs,
+        /// Shared by every input of the instance.
+        bind: Option<Rc<BindVals>>,
+        refs: Rc<Refs>,
     },
     /// A value from a variable file.
     Given(Value),
@@ -146,11 +148,19 @@ enum BindVals {
 }
 
 struct Bind<'p> {
-    vals: BindVals,
+    /// Borrowed when the values are shared (the `count`/`each` of a module
+    /// instance, read by every input of the instance).
+    vals: Cow<'p, BindVals>,
     /// Resource instances a use of these names depends on (`for_each`
     /// over resources).
-    refs: Option<Refs>,
+    refs: Option<Cow<'p, Refs>>,
     parent: Option<&'p Bind<'p>>,
+}
+
+impl<'p> Bind<'p> {
+    fn new(vals: BindVals, refs: Option<Refs>, parent: Option<&'p Bind<'p>>) -> Self {
+        Bind { vals: Cow::Owned(vals), refs: refs.map(Cow::Owned), parent }
+    }
 }
 
 /// Where an expression is evaluated.
@@ -165,11 +175,11 @@ impl<'p> Scope<'p> {
     fn lookup(&self, name: &str) -> Option<(&'p Value, Option<&'p Refs>)> {
         let mut b = self.bind;
         while let Some(cur) = b {
-            match &cur.vals {
-                BindVals::One(n, v) if n == name => return Some((v, cur.refs.as_ref())),
+            match &*cur.vals {
+                BindVals::One(n, v) if n == name => return Some((v, cur.refs.as_deref())),
                 BindVals::Many(m) => {
                     if let Some(v) = m.get(name) {
-                        return Some((v, cur.refs.as_ref()));
+                        return Some((v, cur.refs.as_deref()));
                     }
                 }
                 BindVals::One(..) => {}
@@ -252,6 +262,23 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
 fn take_attr(value: &Value, desc: &str, rest: &[&TraversalOperator]) -> Option<(Value, String)> {
     let (Some(TraversalOperator::GetAttr(name)), Value::Map(m)) = (rest.first(), value) else { return None };
     m.get(name.as_str()).map(|v| (v.clone(), format!("{desc}.{}", name.as_str())))
+}
+
+/// Follows the leading `.name` operators of `ops` through `v` as far as
+/// `v` has those attributes, exactly as [`Ev::apply_ops`] would (appending
+/// `.name` to `desc`), but without copying what is left behind: returns
+/// the value reached and how many operators were followed.
+fn follow_attrs(v: &Value, ops: &[&TraversalOperator], desc: &mut String) -> (Value, usize) {
+    let mut cur = v;
+    let mut n = 0;
+    while let (Some(TraversalOperator::GetAttr(name)), Value::Map(m)) = (ops.get(n), cur) {
+        let Some(next) = m.get(name.as_str()) else { break };
+        desc.push('.');
+        desc.push_str(name.as_str());
+        cur = next;
+        n += 1;
+    }
+    (cur.clone(), n)
 }
 
 fn key_suffix(key: &Value) -> String {
@@ -496,7 +523,11 @@ impl<'a> Ev<'a> {
                 let pcfg = self.insts[parent].config.clone();
                 match pcfg.modules.get(&call).and_then(|d| d.block.body.get_attribute(name).map(|a| (d.file, a))) {
                     Some((file, a)) => {
-                        let b = bind.map(|vals| Bind { vals, refs: Some(refs), parent: None });
+                        let b = bind.as_deref().map(|vals| Bind {
+                            vals: Cow::Borrowed(vals),
+                            refs: Some(Cow::Borrowed(&*refs)),
+                            parent: None,
+                        });
                         let sc = Scope { inst: parent, file, bind: b.as_ref() };
                         let (v, r) = self.isolated(|ev| ev.collect(|ev| ev.eval(&a.value, &sc)));
                         (Some(v), r)
@@ -912,7 +943,7 @@ impl<'a> Ev<'a> {
             } else {
                 format!("{base}{}", key_suffix(&ikey))
             };
-            let b = bind.map(|vals| Bind { vals, refs: Some(refs_for_key(&each_refs, &ikey)), parent: None });
+            let b = bind.map(|vals| Bind::new(vals, Some(refs_for_key(&each_refs, &ikey)), None));
             let sc = Scope { inst, file, bind: b.as_ref() };
             let mut spans = Spans::new();
             let mut attr_refs: BTreeMap<String, Refs> = BTreeMap::new();
@@ -1083,7 +1114,8 @@ impl<'a> Ev<'a> {
         let mut children = Vec::new();
         for (ikey, bind) in instances {
             let suffix = if expansion == Expansion::Unknown { "[?]".to_string() } else { key_suffix(&ikey) };
-            let b = bind.map(|vals| Bind { vals, refs: Some(refs_for_key(&each_refs, &ikey)), parent: None });
+            let shared = bind.map(Rc::new);
+            let refs = Rc::new(if shared.is_some() { refs_for_key(&each_refs, &ikey) } else { Refs::new() });
             let mut inputs = BTreeMap::new();
             for a in body.attributes() {
                 let k = a.key.as_str();
@@ -1094,8 +1126,8 @@ impl<'a> Ev<'a> {
                     let input = VarSlot::Input {
                         parent: inst,
                         call: name.to_string(),
-                        bind: b.as_ref().map(|b| b.vals.clone()),
-                        refs: b.as_ref().and_then(|b| b.refs.clone()).unwrap_or_default(),
+                        bind: shared.clone(),
+                        refs: refs.clone(),
                     };
                     inputs.insert(k.to_string(), input);
                 }
@@ -1251,7 +1283,7 @@ impl<'a> Ev<'a> {
             let mut m = BTreeMap::new();
             m.insert("key".to_string(), k);
             m.insert("value".to_string(), v);
-            let bind = Bind { vals: BindVals::One(iterator.clone(), Value::Map(m)), refs: None, parent: sc.bind };
+            let bind = Bind::new(BindVals::One(iterator.clone(), Value::Map(m)), None, sc.bind);
             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
             let idx = blocks.get(label).map(Vec::len).unwrap_or(0);
             let p = path::index(&path::key(at, label), idx);
@@ -1616,7 +1648,7 @@ impl<'a> Ev<'a> {
                 m.insert(kn.clone(), k);
             }
             m.insert(vname.clone(), v);
-            let bind = Bind { vals: BindVals::Many(m), refs: None, parent: sc.bind };
+            let bind = Bind::new(BindVals::Many(m), None, sc.bind);
             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
             if let Some(c) = &f.cond {
                 match self.eval(&c.expr, &inner) {
@@ -1761,7 +1793,7 @@ impl<'a> Ev<'a> {
                                 m.insert(kv.as_str().to_string(), k);
                             }
                             m.insert(d.for_expr.value_var.as_str().to_string(), v);
-                            let bind = Bind { vals: BindVals::Many(m), refs: None, parent: sc.bind };
+                            let bind = Bind::new(BindVals::Many(m), None, sc.bind);
                             let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
                             r.strip_next = d.for_expr.strip.strip_end();
                             self.render(&d.for_expr.template, &inner, r)?;
@@ -1828,26 +1860,48 @@ impl<'a> Ev<'a> {
             if let Some(r) = refs {
                 self.add_refs(r);
             }
-            return (v.clone(), name.to_string(), 0, false);
+            let mut desc = name.to_string();
+            let (v, used) = follow_attrs(v, ops, &mut desc);
+            return (v, desc, used, false);
         }
         let inst = sc.inst;
         let first = Self::attr_name(ops.first());
+        let rest = ops.get(1..).unwrap_or(&[]);
         match (name, first) {
-            ("var", Some(n)) => match self.var(inst, n) {
-                Some((v, refs)) => {
-                    self.add_refs(&refs);
-                    (v, format!("var.{n}"), 1, false)
+            ("var", Some(n)) => {
+                let mut desc = format!("var.{n}");
+                // Evaluated before: read what is referenced, not the whole variable.
+                if let Some(VarSlot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.vars.get(n)) {
+                    let (v, used) = follow_attrs(v, rest, &mut desc);
+                    if let Some(c) = self.collectors.last_mut() {
+                        c.extend(refs.iter().cloned());
+                    }
+                    return (v, desc, 1 + used, false);
                 }
-                None => {
-                    self.error(sc, at, format!("reference to undeclared variable var.{n}"));
-                    (Value::unknown(format!("var.{n}")), format!("var.{n}"), 1, true)
+                match self.var(inst, n) {
+                    Some((v, refs)) => {
+                        self.add_refs(&refs);
+                        (v, desc, 1, false)
+                    }
+                    None => {
+                        self.error(sc, at, format!("reference to undeclared variable var.{n}"));
+                        (Value::unknown(format!("var.{n}")), desc, 1, true)
+                    }
                 }
-            },
+            }
             ("local", Some(n)) => {
                 if !self.insts[inst].config.locals.contains_key(n) {
                     self.error(sc, at, format!("reference to undeclared local.{n}"));
                 }
-                (self.local(inst, n), format!("local.{n}"), 1, false)
+                let mut desc = format!("local.{n}");
+                if let Some(Slot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.locals.get(n)) {
+                    let (v, used) = follow_attrs(v, rest, &mut desc);
+                    if let Some(c) = self.collectors.last_mut() {
+                        c.extend(refs.iter().cloned());
+                    }
+                    return (v, desc, 1 + used, false);
+                }
+                (self.local(inst, n), desc, 1, false)
             }
             ("path", Some(n)) => {
                 let v = match n {
@@ -2299,7 +2353,7 @@ impl<'a> Ev<'a> {
                         return Value::unknown(format!("templatefile({p})"));
                     }
                 };
-                let bind = Bind { vals: BindVals::Many(vars), refs: None, parent: None };
+                let bind = Bind::new(BindVals::Many(vars), None, None);
                 let inner = Scope { inst: sc.inst, file: sc.file, bind: Some(&bind) };
                 self.template(&tpl, &inner)
             }
