@@ -49,7 +49,9 @@ const MAX_INSTANCES: usize = 4096;
 /// modules with `count` multiply (4096 × 4096 × 4096 from three tiny files).
 const MAX_UNIT_INSTANCES: usize = 65_536;
 
-type Refs = BTreeSet<String>;
+/// Resource instances a value depends on (shared text: a set is copied
+/// into every value that references the one it belongs to).
+type Refs = BTreeSet<Rc<str>>;
 type Spans = BTreeMap<String, LineRange>;
 
 /// A memoized named value.
@@ -281,6 +283,15 @@ fn follow_attrs(v: &Value, ops: &[&TraversalOperator], desc: &mut String) -> (Va
     (cur.clone(), n)
 }
 
+/// `TYPE.NAME`, the key of a managed resource in [`ModuleConfig::resources`].
+fn resource_key(rtype: &str, name: &str) -> String {
+    let mut key = String::with_capacity(rtype.len() + 1 + name.len());
+    key.push_str(rtype);
+    key.push('.');
+    key.push_str(name);
+    key
+}
+
 fn key_suffix(key: &Value) -> String {
     match key {
         Value::Null => String::new(),
@@ -353,8 +364,10 @@ impl<'a> Ev<'a> {
     }
 
     fn add_ref(&mut self, addr: &str) {
-        if let Some(c) = self.collectors.last_mut() {
-            c.insert(addr.to_string());
+        if let Some(c) = self.collectors.last_mut()
+            && !c.contains(addr)
+        {
+            c.insert(Rc::from(addr));
         }
     }
 
@@ -734,7 +747,6 @@ impl<'a> Ev<'a> {
     }
 
     fn output(&mut self, inst: usize, name: &str) -> Value {
-        let prefix = self.insts[inst].prefix.clone();
         match self.insts[inst].outputs.get(name) {
             Some(Slot::Done(v, refs)) => {
                 let (v, refs) = (v.clone(), refs.clone());
@@ -742,6 +754,7 @@ impl<'a> Ev<'a> {
                 return v;
             }
             Some(Slot::InProgress) => {
+                let prefix = self.insts[inst].prefix.clone();
                 let cfg = self.insts[inst].config.clone();
                 if let Some(d) = cfg.outputs.get(name) {
                     self.diag(
@@ -763,7 +776,7 @@ impl<'a> Ev<'a> {
         let cfg = self.insts[inst].config.clone();
         let Some(decl) = cfg.outputs.get(name) else {
             self.soft_error();
-            return Value::unknown(format!("{prefix}{name}"));
+            return Value::unknown(format!("{}{name}", self.insts[inst].prefix));
         };
         let Some(attr) = decl.block.body.get_attribute("value") else {
             return Value::Null;
@@ -955,8 +968,8 @@ impl<'a> Ev<'a> {
             }
             for (attr, refs) in attr_refs {
                 for to in refs {
-                    if to != address {
-                        self.edges.push(Edge { from: address.clone(), to, attribute: attr.clone() });
+                    if *to != *address {
+                        self.edges.push(Edge { from: address.clone(), to: to.to_string(), attribute: attr.clone() });
                     }
                 }
             }
@@ -1927,12 +1940,14 @@ impl<'a> Ev<'a> {
                 }
                 None => (Value::unknown(format!("data.{t}")), format!("data.{t}"), 1, true),
             },
-            (_, Some(n)) if self.insts[inst].config.resources.contains_key(&format!("{name}.{n}")) => {
-                let key = format!("{name}.{n}");
-                let (v, d, used) = self.resource_ref(inst, &key, ops.get(1..).unwrap_or(&[]), sc, at);
-                (v, d, used + 1, true)
-            }
             _ => {
+                if let Some(n) = first {
+                    let key = resource_key(name, n);
+                    if self.insts[inst].config.resources.contains_key(&key) {
+                        let (v, d, used) = self.resource_ref(inst, &key, ops.get(1..).unwrap_or(&[]), sc, at);
+                        return (v, d, used + 1, true);
+                    }
+                }
                 let what = match first {
                     Some(n) => format!("{name}.{n}"),
                     None => name.to_string(),
@@ -1955,8 +1970,8 @@ impl<'a> Ev<'a> {
         sc: &Scope<'_>,
         at: Option<Range<usize>>,
     ) -> (Value, String, usize) {
-        let prefix = self.insts[inst].prefix.clone();
         let Some(rs) = self.resource(inst, key) else {
+            let prefix = &self.insts[inst].prefix;
             return (Value::unknown(format!("{prefix}{key}")), format!("{prefix}{key}"), 0);
         };
         if rs.expansion == Expansion::Unknown
