@@ -248,7 +248,9 @@ fn classify(path: &Path) -> Option<FileClass> {
 }
 
 struct Discovered {
-    files: Vec<(PathBuf, FileClass)>,
+    /// Each file with its class and whether the directory listing showed
+    /// it to be a regular file (then reading needs no `stat` first).
+    files: Vec<(PathBuf, FileClass, bool)>,
     skipped: usize,
     diagnostics: Vec<Diagnostic>,
 }
@@ -276,7 +278,7 @@ fn discover(roots: &[PathBuf]) -> Discovered {
                 Some(class) => {
                     let real = std::fs::canonicalize(root).unwrap_or_else(|_| source::normalize(root));
                     if seen.files.insert(real.into_os_string()) {
-                        d.files.push((root.clone(), class));
+                        d.files.push((root.clone(), class, false));
                     }
                 }
                 None => d.skipped += 1,
@@ -312,10 +314,10 @@ fn walk(dir: &Path, real: PathBuf, seen: &mut Seen, d: &mut Discovered) {
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     for (path, file_type) in entries {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let (is_dir, linked) = match file_type {
-            Some(t) => (t.is_dir(), false),
+        let (is_dir, linked, regular) = match file_type {
+            Some(t) => (t.is_dir(), false, t.is_file()),
             None => match std::fs::metadata(&path) {
-                Ok(m) => (m.is_dir(), true),
+                Ok(m) => (m.is_dir(), true, false),
                 Err(_) => {
                     // Dangling symlink or unreadable entry.
                     if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
@@ -340,7 +342,7 @@ fn walk(dir: &Path, real: PathBuf, seen: &mut Seen, d: &mut Discovered) {
             walk(&path, real_of(&path), seen, d);
         } else if let Some(class) = classify(&path) {
             if seen.files.insert(real_of(&path).into_os_string()) {
-                d.files.push((path, class));
+                d.files.push((path, class, regular));
             }
         } else {
             d.skipped += 1;
@@ -397,8 +399,8 @@ pub fn scan_paths_with<T: Send>(
     let read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)> = discovered
         .files
         .into_par_iter()
-        .map(|(p, class)| {
-            let text = source::read_disk_text(&p, limit);
+        .map(|(p, class, regular)| {
+            let text = if regular { source::read_regular_file(&p, limit) } else { source::read_disk_text(&p, limit) };
             (p, class, text)
         })
         .collect();

@@ -132,6 +132,7 @@ fn within_lexically(roots: &[PathBuf], path: &Path) -> bool {
 
 /// Reads a regular file from disk as UTF-8 text within a size limit.
 pub(crate) fn read_disk_text(path: &Path, limit: u64) -> Result<Arc<str>, ReadError> {
+    // `stat` before `open`: opening a FIFO would wait for a writer.
     let meta = std::fs::metadata(path).map_err(|e| io_error(&e))?;
     if meta.is_dir() {
         return Err(ReadError::IsDirectory);
@@ -142,25 +143,44 @@ pub(crate) fn read_disk_text(path: &Path, limit: u64) -> Result<Arc<str>, ReadEr
     if meta.len() > limit {
         return Err(ReadError::TooLarge { size: meta.len(), limit });
     }
-    let bytes = std::fs::read(path).map_err(|e| io_error(&e))?;
-    if bytes.len() as u64 > limit {
-        return Err(ReadError::TooLarge { size: bytes.len() as u64, limit });
+    read_regular_file(path, limit)
+}
+
+/// [`read_disk_text`] of a path a directory listing showed to be a regular
+/// file. The bytes go through a buffer kept per thread, so the only
+/// allocation left is the text itself (a scan reads a thousand files and
+/// keeps them all).
+pub(crate) fn read_regular_file(path: &Path, limit: u64) -> Result<Arc<str>, ReadError> {
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    text_from_bytes(bytes)
+    let file = std::fs::File::open(path).map_err(|e| io_error(&e))?;
+    BUFFER.with_borrow_mut(|buf| {
+        buf.clear();
+        // One byte past the limit tells a file over it.
+        file.take(limit.saturating_add(1)).read_to_end(buf).map_err(|e| io_error(&e))?;
+        if buf.len() as u64 > limit {
+            let size = std::fs::metadata(path).map_or(buf.len() as u64, |m| m.len());
+            *buf = Vec::new();
+            return Err(ReadError::TooLarge { size, limit });
+        }
+        let text = text_from_utf8(buf);
+        if buf.capacity() > 1 << 20 {
+            // Do not keep a large file's buffer for the rest of the scan.
+            *buf = Vec::new();
+        }
+        text
+    })
 }
 
 /// UTF-8 decoding with the line of the first invalid byte; a leading BOM is dropped.
-pub(crate) fn text_from_bytes(bytes: Vec<u8>) -> Result<Arc<str>, ReadError> {
-    match String::from_utf8(bytes) {
-        Ok(mut s) => {
-            if s.starts_with('\u{feff}') {
-                s.drain(..'\u{feff}'.len_utf8());
-            }
-            Ok(Arc::from(s))
-        }
+fn text_from_utf8(bytes: &[u8]) -> Result<Arc<str>, ReadError> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Arc::from(s.strip_prefix('\u{feff}').unwrap_or(s))),
         Err(e) => {
-            let valid = e.utf8_error().valid_up_to();
-            let line = e.as_bytes().get(..valid).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0);
+            let valid = e.valid_up_to();
+            let line = bytes.get(..valid).map(|b| b.iter().filter(|c| **c == b'\n').count()).unwrap_or(0);
             Err(ReadError::NotUtf8 { line: u32::try_from(line + 1).unwrap_or(u32::MAX) })
         }
     }
@@ -243,7 +263,7 @@ mod tests {
 
     #[test]
     fn reports_invalid_utf8_line() {
-        assert_eq!(text_from_bytes(b"a\nb\n\xff".to_vec()), Err(ReadError::NotUtf8 { line: 3 }));
-        assert_eq!(text_from_bytes("\u{feff}ok".as_bytes().to_vec()).as_deref(), Ok("ok"));
+        assert_eq!(text_from_utf8(b"a\nb\n\xff"), Err(ReadError::NotUtf8 { line: 3 }));
+        assert_eq!(text_from_utf8("\u{feff}ok".as_bytes()).as_deref(), Ok("ok"));
     }
 }
