@@ -70,7 +70,10 @@ impl FileAccess {
                 }
             }),
             Store::Disk { roots, allow_outside_root } => {
-                let real = match std::fs::canonicalize(path) {
+                // A missing file (a module manifest before `terraform init`)
+                // fails one `stat` instead of a `realpath` walk.
+                let found = std::fs::symlink_metadata(path).map(|_| ());
+                let real = match found.and_then(|()| std::fs::canonicalize(path)) {
                     Ok(real) => real,
                     // A missing path outside the roots is refused as such:
                     // whether it exists out there is none of the input's business.

@@ -263,7 +263,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
 /// caller then applies the operators to the whole value).
 fn take_attr(value: &Value, desc: &str, rest: &[&TraversalOperator]) -> Option<(Value, String)> {
     let (Some(TraversalOperator::GetAttr(name)), Value::Map(m)) = (rest.first(), value) else { return None };
-    m.get(name.as_str()).map(|v| (v.clone(), format!("{desc}.{}", name.as_str())))
+    m.get(name.as_str()).map(|v| (v.clone(), [desc, ".", name.as_str()].concat()))
 }
 
 /// Follows the leading `.name` operators of `ops` through `v` as far as
@@ -295,8 +295,12 @@ fn resource_key(rtype: &str, name: &str) -> String {
 fn key_suffix(key: &Value) -> String {
     match key {
         Value::Null => String::new(),
-        Value::Number(n) => format!("[{}]", funcs::number_text(n)),
-        Value::String(s) => format!("[{}]", serde_json::to_string(s).unwrap_or_default()),
+        Value::Number(n) => ["[", &funcs::number_text(n), "]"].concat(),
+        // Quoted as JSON: most keys have nothing to escape.
+        Value::String(s) if !s.bytes().any(|c| c == b'"' || c == b'\\' || c < 0x20 || c == 0x7f) => {
+            ["[\"", s, "\"]"].concat()
+        }
+        Value::String(s) => ["[", &serde_json::to_string(s).unwrap_or_default(), "]"].concat(),
         _ => "[?]".to_string(),
     }
 }
@@ -940,7 +944,7 @@ impl<'a> Ev<'a> {
         self.insts[inst].resources.insert(key.to_string(), RState::InProgress);
         let prefix = self.insts[inst].prefix.clone();
         let call_sites = self.insts[inst].call_sites.clone();
-        let base = format!("{prefix}{key}");
+        let base = [prefix.as_str(), key].concat();
         let file = rd.decl.file;
         let sc0 = Scope { inst, file, bind: None };
         let body = &rd.decl.block.body;
@@ -954,7 +958,7 @@ impl<'a> Ev<'a> {
             let address = if expansion == Expansion::Unknown {
                 format!("{base}[?]")
             } else {
-                format!("{base}{}", key_suffix(&ikey))
+                [base.as_str(), &key_suffix(&ikey)].concat()
             };
             let b = bind.map(|vals| Bind::new(vals, Some(refs_for_key(&each_refs, &ikey)), None));
             let sc = Scope { inst, file, bind: b.as_ref() };
@@ -1046,7 +1050,7 @@ impl<'a> Ev<'a> {
         let sc0 = Scope { inst, file: decl.file, bind: None };
         let body = &decl.block.body;
         let prefix = self.insts[inst].prefix.clone();
-        let addr = format!("{prefix}module.{name}");
+        let addr = [prefix.as_str(), "module.", name].concat();
         let source = body.get_attribute("source").map(|a| self.eval(&a.value, &sc0));
         let source = match source {
             Some(Value::String(s)) => s,
@@ -1882,7 +1886,7 @@ impl<'a> Ev<'a> {
         let rest = ops.get(1..).unwrap_or(&[]);
         match (name, first) {
             ("var", Some(n)) => {
-                let mut desc = format!("var.{n}");
+                let mut desc = ["var.", n].concat();
                 // Evaluated before: read what is referenced, not the whole variable.
                 if let Some(VarSlot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.vars.get(n)) {
                     let (v, used) = follow_attrs(v, rest, &mut desc);
@@ -1906,7 +1910,7 @@ impl<'a> Ev<'a> {
                 if !self.insts[inst].config.locals.contains_key(n) {
                     self.error(sc, at, format!("reference to undeclared local.{n}"));
                 }
-                let mut desc = format!("local.{n}");
+                let mut desc = ["local.", n].concat();
                 if let Some(Slot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.locals.get(n)) {
                     let (v, used) = follow_attrs(v, rest, &mut desc);
                     if let Some(c) = self.collectors.last_mut() {
@@ -1934,7 +1938,7 @@ impl<'a> Ev<'a> {
             ("module", Some(n)) => self.module_ref(inst, n, ops.get(1..).unwrap_or(&[]), sc),
             ("data", Some(t)) => match Self::attr_name(ops.get(1)) {
                 Some(n) => {
-                    let key = format!("data.{t}.{n}");
+                    let key = ["data.", t, ".", n].concat();
                     let (v, d, used) = self.resource_ref(inst, &key, ops.get(2..).unwrap_or(&[]), sc, at);
                     (v, d, used + 2, true)
                 }
@@ -1996,7 +2000,7 @@ impl<'a> Ev<'a> {
                     _ => k,
                 };
                 if !k.is_unknown() {
-                    let addr = format!("{}{}", rs.base, key_suffix(&k));
+                    let addr = [rs.base.as_str(), &key_suffix(&k)].concat();
                     if rs.addrs.contains(&addr) {
                         self.add_ref(&addr);
                         let v = match (&rs.value, &k) {
@@ -2033,7 +2037,7 @@ impl<'a> Ev<'a> {
         sc: &Scope<'_>,
     ) -> (Value, String, usize, bool) {
         let prefix = self.insts[inst].prefix.clone();
-        let addr = format!("{prefix}module.{name}");
+        let addr = [prefix.as_str(), "module.", name].concat();
         let Some(call) = self.module(inst, name) else {
             return (Value::unknown(addr.clone()), addr, 1, true);
         };
@@ -2047,7 +2051,7 @@ impl<'a> Ev<'a> {
                 };
                 match Self::attr_name(rest.first()) {
                     Some(out) if self.insts[child].config.outputs.contains_key(out) => {
-                        (self.output(child, out), format!("{addr}.{out}"), 2, true)
+                        (self.output(child, out), [addr.as_str(), ".", out].concat(), 2, true)
                     }
                     _ => (self.all_outputs(child), addr, 1, true),
                 }
@@ -2070,14 +2074,14 @@ impl<'a> Ev<'a> {
                         .iter()
                         .find(|(ck, _)| values_equal(ck, &k) || to_string(ck).ok() == to_string(&k).ok())
                         .map(|(_, c)| *c);
-                    let iaddr = format!("{addr}{}", key_suffix(&k));
+                    let iaddr = [addr.as_str(), &key_suffix(&k)].concat();
                     let Some(child) = child else {
                         self.soft_error();
                         return (Value::unknown(iaddr.clone()), iaddr, 2, true);
                     };
                     return match Self::attr_name(rest.get(1)) {
                         Some(out) if self.insts[child].config.outputs.contains_key(out) => {
-                            (self.output(child, out), format!("{iaddr}.{out}"), 3, true)
+                            (self.output(child, out), [iaddr.as_str(), ".", out].concat(), 3, true)
                         }
                         _ => (self.all_outputs(child), iaddr, 2, true),
                     };
@@ -2484,5 +2488,27 @@ impl Render {
             let keep = self.buf.get(start..).map(|t| start + t.trim_end().len()).unwrap_or(start);
             self.buf.truncate(keep);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// Instance keys are quoted as JSON strings, with or without the
+        /// fast path for keys that need no escape.
+        #[test]
+        fn key_suffix_quotes_as_json(s in "\\PC*|[a-z\"\\\\\u{0}-\u{1f}\u{7f}\u{2028}é]{0,8}") {
+            let want = format!("[{}]", serde_json::to_string(&s).unwrap());
+            proptest::prop_assert_eq!(key_suffix(&Value::String(s)), want);
+        }
+    }
+
+    #[test]
+    fn key_suffix_of_numbers_and_others() {
+        assert_eq!(key_suffix(&Value::from(3)), "[3]");
+        assert_eq!(key_suffix(&Value::Null), "");
+        assert_eq!(key_suffix(&Value::Bool(true)), "[?]");
     }
 }
