@@ -200,6 +200,8 @@ pub struct Catalog {
     info: CatalogInfo,
     /// Every action name, concatenated (one allocation instead of one per action).
     names: String,
+    /// `names` in lowercase (same offsets): lookups compare bytes.
+    lower_names: String,
     services: Vec<ServiceEntry>,
     actions: Vec<ActionEntry>,
     resource_types: Vec<Box<str>>,
@@ -468,6 +470,7 @@ impl Catalog {
         };
         Catalog {
             info,
+            lower_names: t.names.to_ascii_lowercase(),
             names: t.names,
             services,
             actions,
@@ -552,7 +555,7 @@ impl Catalog {
         let (svc, act) = lower.split_once(':')?;
         let s = self.services.get(self.service_index(svc)?)?;
         let range = self.actions.get(s.start as usize..s.end as usize)?;
-        let i = range.binary_search_by(|a| cmp_lower(self.name_of(a), act)).ok()?;
+        let i = range.binary_search_by(|a| self.lower_name_of(a).cmp(act)).ok()?;
         self.get(ActionId(s.start + i as u32))
     }
 
@@ -686,6 +689,10 @@ impl Catalog {
         name_in(&self.names, a)
     }
 
+    fn lower_name_of(&self, a: &ActionEntry) -> &str {
+        name_in(&self.lower_names, a)
+    }
+
     fn service_index(&self, lower_prefix: &str) -> Option<usize> {
         self.services.binary_search_by(|s| (*s.prefix).cmp(lower_prefix)).ok()
     }
@@ -696,20 +703,14 @@ impl Catalog {
         if act.bytes().all(|c| c == b'*') {
             set.insert_range(start, end);
         } else if !glob::has_wildcard(act) {
-            if let Ok(i) = range.binary_search_by(|a| cmp_lower(self.name_of(a), act)) {
+            if let Ok(i) = range.binary_search_by(|a| self.lower_name_of(a).cmp(act)) {
                 set.insert(start + i);
             }
         } else if let Some(prefix) = act.strip_suffix('*').filter(|p| !glob::has_wildcard(p)) {
             // `Get*`: the matches are one contiguous run of the sorted names.
-            let lo = range.partition_point(|a| cmp_lower(self.name_of(a), prefix).is_lt());
-            let hi = lo
-                + range.get(lo..).map_or(0, |r| {
-                    r.partition_point(|a| {
-                        let n = self.name_of(a).as_bytes();
-                        n.len() >= prefix.len()
-                            && n.get(..prefix.len()).is_some_and(|h| h.eq_ignore_ascii_case(prefix.as_bytes()))
-                    })
-                });
+            let lo = range.partition_point(|a| self.lower_name_of(a) < prefix);
+            let hi =
+                lo + range.get(lo..).map_or(0, |r| r.partition_point(|a| self.lower_name_of(a).starts_with(prefix)));
             set.insert_range(start + lo, start + hi);
         } else {
             for (i, a) in range.iter().enumerate() {
@@ -749,9 +750,4 @@ impl Catalog {
 
 fn name_in<'a>(names: &'a str, a: &ActionEntry) -> &'a str {
     tables::name_in(names, a.name)
-}
-
-/// Compares a name case-insensitively with an already lowercase key.
-fn cmp_lower(name: &str, lower: &str) -> std::cmp::Ordering {
-    name.bytes().map(|c| c.to_ascii_lowercase()).cmp(lower.bytes())
 }

@@ -430,7 +430,27 @@ boundary_note(g, who) := sprintf(", unless the permissions boundary %s of %s (no
 boundary_note(g, _) := "" if not g.unresolved
 
 # Every path: the PassRole statement's location, and the path's text.
+# Some Allow statement of the unit grants iam:PassRole. Every path starts
+# with one (a holder's statements come from `policies` and
+# `aws_managed_policies`), so without it nothing else is computed.
+passrole_granted if {
+	some p in input.policies
+	some s in p.statements
+	iam.is_allow(s)
+	is_object(s.grants)
+	grants_action(s, "iam:PassRole")
+}
+
+passrole_granted if {
+	some m in input.aws_managed_policies
+	some s in m.statements
+	iam.is_allow(s)
+	is_object(s.grants)
+	grants_action(s, "iam:PassRole")
+}
+
 paths contains [x.loc, text] if {
+	passrole_granted
 	some h in input.resources
 	h.type in holder_types
 	hg := grant[h.address]

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
-use tollgate_catalog::{AccessLevel, ActionSet, Catalog, PatternStatus, Risk};
+use tollgate_catalog::{AccessLevel, ActionId, ActionSet, Catalog, PatternStatus, Risk, ServiceCoverage};
 
 use super::iam::normalize;
 use super::{Attachment, Condition, Location, Policy, Principal, Statement};
@@ -606,19 +606,111 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
 
 /// The pattern entry for the actions of `set`.
 fn pattern_of_set(p: &str, not: bool, set: &ActionSet, catalog: &Catalog) -> PatternGrant {
-    let coverage: Vec<_> = catalog.service_coverage(set).collect();
+    let sum = Summary::of(set, catalog, false);
     PatternGrant {
         pattern: p.to_owned(),
         not,
         wildcard: p.contains(['*', '?']),
-        count: set.len(),
-        access_levels: levels(set, catalog),
-        services: coverage.iter().take(LIST_CAP).map(|c| c.prefix.to_owned()).collect(),
-        services_count: coverage.len(),
-        service_full: coverage.iter().any(|c| c.is_full()),
-        constrainable_write: constrainable_write(set, catalog).len(),
+        count: sum.count,
+        access_levels: sum.levels,
+        services: sum.coverage.iter().take(LIST_CAP).map(|c| c.prefix.to_owned()).collect(),
+        services_count: sum.coverage.len(),
+        service_full: sum.coverage.iter().any(|c| c.is_full()),
+        constrainable_write: sum.constrainable_write.len(),
         sample: names(set, catalog, SAMPLE_CAP),
         denied: 0,
+    }
+}
+
+/// Sets of at most this many actions are summarized from their members;
+/// larger ones with whole-set operations (a few hundred words each).
+const SPARSE_SET: usize = 256;
+
+/// What the grants report of an action set: per access level, per service,
+/// the writes a resource could narrow, and (with `risks`) the risky actions.
+#[derive(Debug, PartialEq)]
+struct Summary<'c> {
+    count: usize,
+    levels: BTreeMap<&'static str, usize>,
+    /// Services with at least one action in the set, in prefix order.
+    coverage: Vec<ServiceCoverage<'c>>,
+    /// Write and permissions-management actions that accept a resource
+    /// narrower than `*`, in catalog order.
+    constrainable_write: Vec<ActionId>,
+    escalation: Vec<String>,
+    credentials_exposure: Vec<String>,
+    data_exfiltration: Vec<String>,
+}
+
+impl<'c> Summary<'c> {
+    fn of(set: &'c ActionSet, catalog: &'c Catalog, risks: bool) -> Summary<'c> {
+        let count = set.len();
+        if count > SPARSE_SET {
+            Summary::dense(set, catalog, risks, count)
+        } else {
+            Summary::sparse(set, catalog, risks, count)
+        }
+    }
+
+    /// With whole-set operations.
+    fn dense(set: &'c ActionSet, catalog: &'c Catalog, risks: bool, count: usize) -> Summary<'c> {
+        let risky = |r| if risks { risky(set, catalog, r) } else { Vec::new() };
+        Summary {
+            count,
+            levels: levels(set, catalog),
+            coverage: catalog.service_coverage(set).collect(),
+            constrainable_write: constrainable_write(set, catalog).iter().collect(),
+            escalation: risky(Risk::PrivilegeEscalation),
+            credentials_exposure: risky(Risk::CredentialsExposure),
+            data_exfiltration: risky(Risk::DataExfiltration),
+        }
+    }
+
+    /// From the members, in id order (grouped by service, as the catalog
+    /// sorts them).
+    fn sparse(set: &'c ActionSet, catalog: &'c Catalog, risks: bool, count: usize) -> Summary<'c> {
+        let mut counts = [0usize; AccessLevel::ALL.len()];
+        let mut sum = Summary {
+            count,
+            levels: BTreeMap::new(),
+            coverage: Vec::new(),
+            constrainable_write: Vec::new(),
+            escalation: Vec::new(),
+            credentials_exposure: Vec::new(),
+            data_exfiltration: Vec::new(),
+        };
+        for a in catalog.actions_in(set) {
+            let level = a.access_level();
+            if let Some(n) = AccessLevel::ALL.iter().position(|l| *l == level).and_then(|i| counts.get_mut(i)) {
+                *n += 1;
+            }
+            let service = a.service();
+            match sum.coverage.last_mut() {
+                Some(c) if c.prefix == service => c.granted += 1,
+                _ => sum.coverage.push(ServiceCoverage {
+                    prefix: service,
+                    granted: 1,
+                    total: catalog.service_len(service).unwrap_or(0),
+                }),
+            }
+            if matches!(level, AccessLevel::Write | AccessLevel::PermissionsManagement) && a.resource_constrainable() {
+                sum.constrainable_write.push(a.id());
+            }
+            if risks {
+                for (risk, list) in [
+                    (Risk::PrivilegeEscalation, &mut sum.escalation),
+                    (Risk::CredentialsExposure, &mut sum.credentials_exposure),
+                    (Risk::DataExfiltration, &mut sum.data_exfiltration),
+                ] {
+                    if a.has_risk(risk) {
+                        list.push(a.full_name());
+                    }
+                }
+            }
+        }
+        sum.levels =
+            AccessLevel::ALL.iter().zip(counts).filter(|(_, n)| *n > 0).map(|(l, n)| (l.as_str(), n)).collect();
+        sum
     }
 }
 
@@ -704,27 +796,26 @@ fn grants(
         }
     }
 
-    let mut full = Vec::new();
-    let mut services_count = 0;
-    for c in catalog.service_coverage(&set) {
-        services_count += 1;
-        if c.is_full() {
-            full.push(c.prefix);
-        }
-    }
-    let cw = constrainable_write(&set, catalog);
+    let sum = Summary::of(&set, catalog, true);
+    let full: Vec<&str> = sum.coverage.iter().filter(|c| c.is_full()).map(|c| c.prefix).collect();
     Some(Grants {
-        all_actions: set.is_full(),
-        count: set.len(),
-        access_levels: levels(&set, catalog),
-        services_count,
+        all_actions: sum.count == set.universe(),
+        count: sum.count,
+        access_levels: sum.levels,
+        services_count: sum.coverage.len(),
         services_full: full.iter().take(LIST_CAP).map(|s| (*s).to_owned()).collect(),
         services_full_count: full.len(),
-        constrainable_write: names(&cw, catalog, LIST_CAP),
-        constrainable_write_count: cw.len(),
-        escalation: risky(&set, catalog, Risk::PrivilegeEscalation),
-        credentials_exposure: risky(&set, catalog, Risk::CredentialsExposure),
-        data_exfiltration: risky(&set, catalog, Risk::DataExfiltration),
+        constrainable_write: sum
+            .constrainable_write
+            .iter()
+            .take(LIST_CAP)
+            .filter_map(|id| catalog.get(*id))
+            .map(|a| a.full_name())
+            .collect(),
+        constrainable_write_count: sum.constrainable_write.len(),
+        escalation: sum.escalation,
+        credentials_exposure: sum.credentials_exposure,
+        data_exfiltration: sum.data_exfiltration,
         patterns,
         unknown_patterns,
         denied: before - set.len(),

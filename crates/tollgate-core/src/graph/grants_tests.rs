@@ -476,6 +476,20 @@ const SERVICES: &[&str] =
     &["s3:*", "s3:Get*", "s3:PutObject", "iam:*", "iam:Pass*", "iam:*Policy*", "ec2:Describe*", "*"];
 
 proptest::proptest! {
+    /// The summary of a small set read from its members equals the one
+    /// computed with whole-set operations.
+    #[test]
+    fn sparse_summaries_equal_dense_ones(ids in proptest::collection::vec(0usize..22_321, 0..300), risks: bool) {
+        let c = catalog();
+        let all: Vec<_> = c.all().iter().collect();
+        let mut set = c.empty_set();
+        for i in ids {
+            set.add(all[i]);
+        }
+        let n = set.len();
+        proptest::prop_assert_eq!(Summary::sparse(&set, c, risks, n), Summary::dense(&set, c, risks, n));
+    }
+
     #[test]
     fn covered_globs_match_a_superset(outer in "[ab*?]{0,5}", inner in "[ab*?]{0,5}", text in "[ab]{0,6}") {
         if glob_covers(&outer, &inner) && glob_match(inner.as_bytes(), text.as_bytes()) {
