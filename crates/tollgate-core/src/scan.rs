@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
@@ -681,7 +682,11 @@ fn run<T: Send>(
         let unit = unit.map(|u| (u.root.clone(), u.graph.resources.len(), visit(u)));
         (unit, diags, outcome, parse, total.saturating_sub(parse))
     };
-    let mut results: Vec<_> = jobs.par_iter().map(eval_job).collect();
+    let cost = |job: &Job<'_>| match job {
+        Job::Terraform(dir) => dir.unit_bytes(&dirs),
+        Job::Doc(file, _) | Job::Plan(file, _) => file.text.len(),
+    };
+    let mut results: Vec<_> = largest_first(&jobs, cost, eval_job);
     // A file that does not parse makes no module calls: the directories
     // that only such files call are evaluated as roots of their own.
     let broken: BTreeSet<Arc<str>> = results
@@ -697,7 +702,7 @@ fn run<T: Send>(
         parse::terraform::share_parses(&dirs, &calls, &broken, &extra);
         let jobs: Vec<Job<'_>> =
             extra.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
-        results.extend(jobs.par_iter().map(eval_job).collect::<Vec<_>>());
+        results.extend(largest_first(&jobs, cost, eval_job));
     }
     timings.units_wall_micros = micros_since(units_start);
 
@@ -733,9 +738,60 @@ fn run<T: Send>(
     ScanOutput { units, diagnostics, stats, sources, timings }
 }
 
+/// Runs `f` over `jobs` on the current pool, the largest estimated `cost`
+/// first, every thread taking the next job as it finishes one (greedy
+/// longest-first scheduling): a big unit starts early instead of being
+/// left to run alone at the end. Results come back in the order of `jobs`.
+fn largest_first<J: Sync, R: Send>(jobs: &[J], cost: impl Fn(&J) -> usize, f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(jobs.get(i).map_or(0, &cost)));
+    let next = AtomicUsize::new(0);
+    let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    let mut done: Vec<(usize, R)> = (0..workers)
+        .into_par_iter()
+        .flat_map_iter(|_| {
+            let mut out = Vec::new();
+            while let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if let Some(job) = jobs.get(i) {
+                    out.push((i, f(job)));
+                }
+            }
+            out
+        })
+        .collect();
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn largest_first_runs_every_job_once_and_keeps_their_order() {
+        let jobs: Vec<usize> = (0..500).map(|i| (i * 7919) % 1000).collect();
+        let ran = std::sync::Mutex::new(Vec::new());
+        let out = largest_first(
+            &jobs,
+            |j| *j,
+            |j| {
+                ran.lock().unwrap().push(*j);
+                j * 2
+            },
+        );
+        assert_eq!(out, jobs.iter().map(|j| j * 2).collect::<Vec<_>>());
+        let mut ran = ran.into_inner().unwrap();
+        ran.sort_unstable();
+        let mut want = jobs.clone();
+        want.sort_unstable();
+        assert_eq!(ran, want);
+        // On one thread the biggest job goes first.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let order = std::sync::Mutex::new(Vec::new());
+        pool.install(|| largest_first(&[3, 9, 1], |j| *j, |j| order.lock().unwrap().push(*j)));
+        assert_eq!(order.into_inner().unwrap(), [9, 3, 1]);
+        assert!(largest_first(&[] as &[usize], |j| *j, |j| *j).is_empty());
+    }
 
     #[test]
     fn classifies_by_name() {

@@ -74,6 +74,17 @@ impl TerraformDir {
         cfg
     }
 
+    /// The text a unit rooted here reads: the `.tf` files of every
+    /// directory it reaches (known once [`share_parses`] ran), an estimate
+    /// of its cost.
+    pub(crate) fn unit_bytes(&self, all: &[TerraformDir]) -> usize {
+        let own = |d: &TerraformDir| d.files.iter().map(|f| f.text.len()).sum::<usize>();
+        match self.parsed.reach.get() {
+            Some(reach) => reach.iter().filter_map(|i| all.get(*i)).map(own).sum(),
+            None => own(self),
+        }
+    }
+
     /// One unit that reaches this directory is done; the last one drops the
     /// shared parse.
     fn release(&self) {
