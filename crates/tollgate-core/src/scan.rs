@@ -535,7 +535,8 @@ fn run<T: Send>(
     }
     let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
     let mut sources = BTreeMap::new();
-    let mut tf_dirs: BTreeMap<PathBuf, TerraformDir> = BTreeMap::new();
+    // Keyed by the normalized directory's bytes (the order `TerraformDir::key` documents).
+    let mut tf_dirs: BTreeMap<OsString, TerraformDir> = BTreeMap::new();
     let mut documents = Vec::new();
     for (path, class, text) in read {
         let display = source::display_path(&path);
@@ -553,7 +554,7 @@ fn run<T: Send>(
             FileClass::Terraform | FileClass::TfVars => {
                 let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
                 let key = source::normalize(&dir);
-                let entry = tf_dirs.entry(key.clone()).or_insert_with(|| TerraformDir {
+                let entry = tf_dirs.entry(key.clone().into_os_string()).or_insert_with(|| TerraformDir {
                     display: source::display_path(&dir),
                     dir: dir.clone(),
                     key,

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::index::{Index, Target};
-use super::{Bucket, BucketAcl, Edge, Mode, Policy, PolicyRole, PublicAccessBlock, Resource};
+use super::{Bucket, BucketAcl, Mode, Policy, PolicyRole, PublicAccessBlock, Resource};
 use crate::value::Value;
 
 const TF_BUCKET: Target<'static> = Target { types: &["aws_s3_bucket"], name_attrs: &["bucket"] };
@@ -31,8 +31,7 @@ const TF_PAB_FLAGS: [&str; 4] =
 const CFN_PAB_FLAGS: [&str; 4] = ["BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"];
 
 /// Derives `buckets` from resources (in graph order), edges and the derived policies.
-pub(crate) fn derive(resources: &[Resource], edges: &[Edge], policies: &[Policy]) -> Vec<Bucket> {
-    let index = Index::new(resources, edges);
+pub(crate) fn derive(index: &Index<'_>, resources: &[Resource], policies: &[Policy]) -> Vec<Bucket> {
     let mut buckets: Vec<Bucket> = Vec::new();
     let mut by_address: BTreeMap<&str, usize> = BTreeMap::new();
     let managed = || resources.iter().filter(|r| r.mode == Mode::Managed);

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::index::{Index, Ref, Target};
-use super::{Attachment, Edge, Location, Mode, PermissionsBoundary, Policy, PolicyRole, Principal, Resource, path};
+use super::{Attachment, Location, Mode, PermissionsBoundary, Policy, PolicyRole, Principal, Resource, path};
 use crate::value::Value;
 
 pub(crate) mod normalize;
@@ -264,8 +264,7 @@ fn attachment_spec(resource_type: &str) -> Option<(PrincipalSide, PolicySide)> {
 
 /// Derives `policies`, `attachments` and `principals` from resources (in
 /// graph order) and edges.
-pub(crate) fn derive(resources: &[Resource], edges: &[Edge]) -> (Vec<Policy>, Vec<Attachment>, Vec<Principal>) {
-    let index = Index::new(resources, edges);
+pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> (Vec<Policy>, Vec<Attachment>, Vec<Principal>) {
     let mut attachments = Vec::new();
     // (policy address, principal address) for every resolved attachment.
     let mut links: BTreeSet<(String, String)> = BTreeSet::new();

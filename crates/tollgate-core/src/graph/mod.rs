@@ -375,9 +375,11 @@ impl Graph {
         resources.sort_by(|a, b| (&a.loc.file, a.loc.line, &a.address).cmp(&(&b.loc.file, b.loc.line, &b.address)));
         edges.sort();
         edges.dedup();
-        let (policies, attachments, principals) = iam::derive(&resources, &edges);
-        let network_rules = network::derive(&resources, &edges);
-        let buckets = bucket::derive(&resources, &edges, &policies);
+        let index = index::Index::new(&resources, &edges);
+        let (policies, attachments, principals) = iam::derive(&index, &resources);
+        let network_rules = network::derive(&index, &resources);
+        let buckets = bucket::derive(&index, &resources, &policies);
+        drop(index);
         Graph {
             schema_version: SCHEMA_VERSION,
             resources,

@@ -15,7 +15,7 @@
 //! keeps the ports as written.
 
 use super::index::{Index, Target};
-use super::{Direction, Edge, Location, Mode, NetworkRule, Resource, path};
+use super::{Direction, Location, Mode, NetworkRule, Resource, path};
 use crate::value::Value;
 
 const TF_GROUP: Target<'static> =
@@ -97,8 +97,7 @@ const CFN_EGRESS: Fields = Fields {
 };
 
 /// Derives `network_rules` from resources (in graph order) and edges.
-pub(crate) fn derive(resources: &[Resource], edges: &[Edge]) -> Vec<NetworkRule> {
-    let index = Index::new(resources, edges);
+pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> Vec<NetworkRule> {
     let mut out = Vec::new();
     for r in resources.iter().filter(|r| r.mode == Mode::Managed) {
         match r.resource_type.as_str() {

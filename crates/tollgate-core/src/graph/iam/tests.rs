@@ -3,6 +3,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use super::*;
+use crate::graph::Edge;
 use crate::graph::index::test_support::{at, edge, res, spans, val};
 use crate::graph::{Condition, Graph, Statement};
 

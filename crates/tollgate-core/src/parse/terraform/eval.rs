@@ -14,6 +14,7 @@
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
@@ -197,7 +198,8 @@ struct Ev<'a> {
     ctx: &'a ScanContext,
     all: &'a [TerraformDir],
     root_dir: PathBuf,
-    configs: BTreeMap<PathBuf, Result<Arc<ModuleConfig>, String>>,
+    /// By normalized directory (its bytes).
+    configs: BTreeMap<OsString, Result<Arc<ModuleConfig>, String>>,
     insts: Vec<Instance>,
     manifest: BTreeMap<String, PathBuf>,
     diags: Vec<Diagnostic>,
@@ -430,15 +432,16 @@ impl<'a> Ev<'a> {
     /// `Err` says why a module directory cannot be read.
     fn config(&mut self, dir: &Path) -> Result<Arc<ModuleConfig>, String> {
         let dir = source::normalize(dir);
-        if let Some(c) = self.configs.get(&dir) {
+        if let Some(c) = self.configs.get(dir.as_os_str()) {
             return c.clone();
         }
-        let scanned = self.all.binary_search_by(|d| d.key.as_path().cmp(&dir)).ok().and_then(|i| self.all.get(i));
+        let scanned =
+            self.all.binary_search_by(|d| d.key.as_os_str().cmp(dir.as_os_str())).ok().and_then(|i| self.all.get(i));
         let cfg = match scanned {
             Some(d) => {
                 let cfg = d.config();
                 self.diags.extend(cfg.diagnostics.iter().cloned());
-                self.configs.insert(dir, Ok(cfg.clone()));
+                self.configs.insert(dir.into_os_string(), Ok(cfg.clone()));
                 return Ok(cfg);
             }
             None => {
@@ -465,7 +468,7 @@ impl<'a> Ev<'a> {
                     } else {
                         format!("{shown} does not exist")
                     };
-                    self.configs.insert(dir, Err(why.clone()));
+                    self.configs.insert(dir.into_os_string(), Err(why.clone()));
                     return Err(why);
                 }
                 ModuleConfig::parse(&dir, &files)
@@ -473,7 +476,7 @@ impl<'a> Ev<'a> {
         };
         self.diags.extend(cfg.diagnostics.iter().cloned());
         let cfg = Arc::new(cfg);
-        self.configs.insert(dir, Ok(cfg.clone()));
+        self.configs.insert(dir.into_os_string(), Ok(cfg.clone()));
         Ok(cfg)
     }
 

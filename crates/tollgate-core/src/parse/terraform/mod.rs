@@ -6,6 +6,7 @@
 //! inputs. Anything not knowable before apply is an explicit unknown.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
@@ -33,7 +34,9 @@ pub(crate) struct TerraformDir {
     /// Filesystem path of the directory.
     pub(crate) dir: PathBuf,
     /// `dir` normalized ([`source::normalize`]): the scan keeps its
-    /// directories sorted by it, so a module's directory is found by binary search.
+    /// directories sorted by the bytes of it (not component by component:
+    /// cheaper, and any one order will do), so a module's directory is
+    /// found by binary search.
     pub(crate) key: PathBuf,
     /// Display path of the directory.
     pub(crate) display: Arc<str>,
@@ -109,7 +112,7 @@ pub(crate) struct ModuleCalls {
 
 impl ModuleCalls {
     pub(crate) fn find(dirs: &[TerraformDir]) -> ModuleCalls {
-        let index: BTreeMap<&Path, usize> = dirs.iter().enumerate().map(|(i, d)| (d.key.as_path(), i)).collect();
+        let index: BTreeMap<&OsStr, usize> = dirs.iter().enumerate().map(|(i, d)| (d.key.as_os_str(), i)).collect();
         let per_dir: Vec<Vec<(String, Arc<str>)>> = dirs
             .par_iter()
             .map(|d| {
@@ -143,7 +146,7 @@ impl ModuleCalls {
         for (i, (d, sources)) in dirs.iter().zip(per_dir).enumerate() {
             for (src, file) in sources {
                 let child = source::normalize(&d.dir.join(&src));
-                if let Some(&j) = index.get(child.as_path())
+                if let Some(&j) = index.get(child.as_os_str())
                     && j != i
                     && let Some(c) = calls.get_mut(i)
                 {
