@@ -270,7 +270,7 @@ pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> (Vec<Policy>,
     let mut links: BTreeSet<(String, String)> = BTreeSet::new();
     for r in resources.iter().filter(|r| r.mode == Mode::Managed) {
         if let Some((principals, policy)) = attachment_spec(&r.resource_type) {
-            attach(&index, r, principals, policy, &mut attachments, &mut links);
+            attach(index, r, principals, policy, &mut attachments, &mut links);
         }
     }
     let mut policies = Vec::new();
@@ -280,14 +280,14 @@ pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> (Vec<Policy>,
             continue;
         }
         for spec in doc_specs(&r.resource_type) {
-            collect_documents(&index, r, spec, &links, &mut policies);
+            collect_documents(index, r, spec, &links, &mut policies);
         }
     }
     policies.sort_by(|a, b| {
         (&a.loc.file, a.loc.line, &a.owner, &a.attribute).cmp(&(&b.loc.file, b.loc.line, &b.owner, &b.attribute))
     });
     attachments.sort_by(|a, b| (&a.loc.file, a.loc.line).cmp(&(&b.loc.file, b.loc.line)));
-    let principals = principals(&index, resources);
+    let principals = principals(index, resources);
     (policies, attachments, principals)
 }
 

@@ -102,12 +102,12 @@ pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> Vec<NetworkRu
     for r in resources.iter().filter(|r| r.mode == Mode::Managed) {
         match r.resource_type.as_str() {
             "aws_security_group" | "aws_default_security_group" => {
-                inline(&index, r, "ingress", Direction::Ingress, &TF_INLINE, &mut out);
-                inline(&index, r, "egress", Direction::Egress, &TF_INLINE, &mut out);
+                inline(index, r, "ingress", Direction::Ingress, &TF_INLINE, &mut out);
+                inline(index, r, "egress", Direction::Egress, &TF_INLINE, &mut out);
             }
             "AWS::EC2::SecurityGroup" => {
-                inline(&index, r, "SecurityGroupIngress", Direction::Ingress, &CFN_INGRESS, &mut out);
-                inline(&index, r, "SecurityGroupEgress", Direction::Egress, &CFN_EGRESS, &mut out);
+                inline(index, r, "SecurityGroupIngress", Direction::Ingress, &CFN_INGRESS, &mut out);
+                inline(index, r, "SecurityGroupEgress", Direction::Egress, &CFN_EGRESS, &mut out);
             }
             "aws_security_group_rule" => {
                 let direction = match r.attributes.get("type").and_then(Value::as_str) {
@@ -116,20 +116,20 @@ pub(crate) fn derive(index: &Index<'_>, resources: &[Resource]) -> Vec<NetworkRu
                     // An unknown or invalid `type`: the direction cannot be told.
                     _ => continue,
                 };
-                standalone(&index, r, direction, &TF_RULE, "security_group_id", TF_GROUP, &mut out);
+                standalone(index, r, direction, &TF_RULE, "security_group_id", TF_GROUP, &mut out);
             }
             "aws_vpc_security_group_ingress_rule" => {
-                standalone(&index, r, Direction::Ingress, &TF_VPC_RULE, "security_group_id", TF_GROUP, &mut out);
+                standalone(index, r, Direction::Ingress, &TF_VPC_RULE, "security_group_id", TF_GROUP, &mut out);
             }
             "aws_vpc_security_group_egress_rule" => {
-                standalone(&index, r, Direction::Egress, &TF_VPC_RULE, "security_group_id", TF_GROUP, &mut out);
+                standalone(index, r, Direction::Egress, &TF_VPC_RULE, "security_group_id", TF_GROUP, &mut out);
             }
             "AWS::EC2::SecurityGroupIngress" => {
                 let group_attr = if r.attributes.get("GroupId").is_some() { "GroupId" } else { "GroupName" };
-                standalone(&index, r, Direction::Ingress, &CFN_INGRESS, group_attr, CFN_GROUP, &mut out);
+                standalone(index, r, Direction::Ingress, &CFN_INGRESS, group_attr, CFN_GROUP, &mut out);
             }
             "AWS::EC2::SecurityGroupEgress" => {
-                standalone(&index, r, Direction::Egress, &CFN_EGRESS, "GroupId", CFN_GROUP, &mut out);
+                standalone(index, r, Direction::Egress, &CFN_EGRESS, "GroupId", CFN_GROUP, &mut out);
             }
             _ => {}
         }
