@@ -268,3 +268,30 @@ fn a_module_called_only_from_a_file_that_does_not_parse_is_its_own_root() {
         out.diagnostics.iter().map(|d| (&*d.file, d.code, d.line)).filter(|d| d.1 == "parse").collect();
     assert_eq!(errors, [("app/main.tf", "parse", Some(5))]);
 }
+
+/// An output nothing references is evaluated once per module directory:
+/// its error is reported (from the first instance), and a module called
+/// several times gives the same graph as before.
+#[test]
+fn unreferenced_module_outputs_are_checked_once_per_directory() {
+    let files: std::collections::BTreeMap<PathBuf, String> = [
+        (
+            "app/main.tf",
+            "module \"m\" {\n  source = \"../m\"\n  count  = 3\n  name   = \"r${count.index}\"\n}\noutput \"first\" {\n  value = module.m[0].arn\n}\n",
+        ),
+        (
+            "m/main.tf",
+            "variable \"name\" {}\nresource \"aws_iam_role\" \"r\" {\n  name = var.name\n}\noutput \"arn\" {\n  value = aws_iam_role.r.arn\n}\noutput \"broken\" {\n  value = var.missing\n}\n",
+        ),
+    ]
+    .into_iter()
+    .map(|(p, t)| (PathBuf::from(p), t.to_string()))
+    .collect();
+    let out = tollgate_core::scan_sources(files, &ScanOptions::default()).expect("scan");
+    let resources: Vec<&str> =
+        out.units.iter().flat_map(|u| u.graph.resources.iter().map(|r| r.address.as_str())).collect();
+    assert_eq!(resources, ["module.m[0].aws_iam_role.r", "module.m[1].aws_iam_role.r", "module.m[2].aws_iam_role.r"]);
+    let errors: Vec<(&str, Option<u32>, &str)> =
+        out.diagnostics.iter().map(|d| (&*d.file, d.line, d.message.as_str())).collect();
+    assert_eq!(errors, [("m/main.tf", Some(9), "reference to undeclared variable var.missing")]);
+}

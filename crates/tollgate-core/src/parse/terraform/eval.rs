@@ -200,6 +200,8 @@ struct Ev<'a> {
     root_dir: PathBuf,
     /// By normalized directory (its bytes).
     configs: BTreeMap<OsString, Result<Arc<ModuleConfig>, String>>,
+    /// Module directories whose unreferenced outputs were evaluated ([`Ev::force`]).
+    outputs_checked: BTreeSet<OsString>,
     insts: Vec<Instance>,
     manifest: BTreeMap<String, PathBuf>,
     diags: Vec<Diagnostic>,
@@ -226,6 +228,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         all,
         root_dir: root_dir.clone(),
         configs: BTreeMap::new(),
+        outputs_checked: BTreeSet::new(),
         insts: Vec::new(),
         manifest: BTreeMap::new(),
         diags: Vec::new(),
@@ -710,8 +713,14 @@ impl<'a> Ev<'a> {
                 }
             }
         }
-        for name in cfg.outputs.keys() {
-            let _ = self.collect(|ev| ev.output(inst, name));
+        // Outputs nothing referenced add no resource and no edge; they are
+        // evaluated for their errors in the root and in the first instance
+        // of each module directory, not in every instance.
+        let is_root = self.insts.get(inst).is_some_and(|i| i.prefix.is_empty());
+        if is_root || self.outputs_checked.insert(cfg.dir.clone().into_os_string()) {
+            for name in cfg.outputs.keys() {
+                let _ = self.collect(|ev| ev.output(inst, name));
+            }
         }
     }
 
