@@ -114,7 +114,7 @@ def findings(tool, out_path):
 
 
 def floor_stats(out_path):
-    m = re.search(r"files=(\d+) bytes=(\d+) failed=(\d+)", out_path.read_text(errors="replace"))
+    m = re.search(r"files=(\d+) bytes=(\d+) (?:skipped=\d+ )?failed=(\d+)", out_path.read_text(errors="replace"))
     return (int(m.group(1)), int(m.group(2)), int(m.group(3))) if m else None
 
 

@@ -2,7 +2,8 @@
 //! `scan_sources`, and the parse-only floor (discover, read and parse the
 //! same files tollgate reads, with no evaluation and no rules).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, HashSet};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -22,16 +23,21 @@ pub fn fixtures_dir() -> PathBuf {
 pub enum Format {
     /// `.tf`, `terraform.tfvars`, `*.auto.tfvars`: HCL.
     Hcl,
-    /// `.tf.json`, `*.tfvars.json`, `.json`, and `.template` files starting with `{`.
+    /// `.tf.json`, `terraform.tfvars.json`, `*.auto.tfvars.json`: Terraform JSON, always parsed.
+    TerraformJson,
+    /// Other `.json`, and `.template` files starting with `{`: parsed when
+    /// they can be a template, a policy or a plan.
     Json,
-    /// `.yaml`, `.yml`, other `.template` files.
+    /// `.yaml`, `.yml`, other `.template` files: parsed when they can be a template.
     Yaml,
 }
 
 /// The same file-name classification as tollgate's scan.
 pub fn classify(path: &Path) -> Option<Format> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    if name.ends_with(".tf.json") || name.ends_with(".tfvars.json") || name.ends_with(".json") {
+    if name.ends_with(".tf.json") || name == "terraform.tfvars.json" || name.ends_with(".auto.tfvars.json") {
+        Some(Format::TerraformJson)
+    } else if name.ends_with(".json") {
         Some(Format::Json)
     } else if name.ends_with(".tf") || name == "terraform.tfvars" || name.ends_with(".auto.tfvars") {
         Some(Format::Hcl)
@@ -44,13 +50,16 @@ pub fn classify(path: &Path) -> Option<Format> {
 
 /// Walks the roots as tollgate does: hidden directories and `node_modules`
 /// are not entered, directories reached twice (symlinks) are walked once,
-/// entries are visited in name order. Returns the classified files.
+/// entries are visited in name order, entry types come from the directory
+/// listing (only symlinks cost a `stat`), and a real path is the parent's
+/// real path and the entry's name unless the entry is a symlink.
 pub fn discover(roots: &[PathBuf]) -> Vec<(PathBuf, Format)> {
     let mut out = Vec::new();
-    let mut seen_dirs = BTreeSet::new();
+    let mut seen_dirs = HashSet::new();
     for root in roots {
         if root.is_dir() {
-            walk(root, &mut seen_dirs, &mut out);
+            let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
+            walk(root, real, &mut seen_dirs, &mut out);
         } else if let Some(format) = classify(root) {
             out.push((root.clone(), format));
         }
@@ -58,24 +67,52 @@ pub fn discover(roots: &[PathBuf]) -> Vec<(PathBuf, Format)> {
     out
 }
 
-fn walk(dir: &Path, seen_dirs: &mut BTreeSet<PathBuf>, out: &mut Vec<(PathBuf, Format)>) {
-    let real = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
-    if !seen_dirs.insert(real) {
+fn walk(dir: &Path, real: PathBuf, seen_dirs: &mut HashSet<OsString>, out: &mut Vec<(PathBuf, Format)>) {
+    if !seen_dirs.insert(real.clone().into_os_string()) {
         return;
     }
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok()).map(|e| e.path()).collect();
-    entries.sort();
-    for path in entries {
-        let Ok(meta) = std::fs::metadata(&path) else { continue };
-        if meta.is_dir() {
+    let mut entries: Vec<(PathBuf, Option<std::fs::FileType>)> =
+        entries.filter_map(|e| e.ok()).map(|e| (e.path(), e.file_type().ok().filter(|t| !t.is_symlink()))).collect();
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    for (path, file_type) in entries {
+        let (is_dir, linked) = match file_type {
+            Some(t) => (t.is_dir(), false),
+            None => match std::fs::metadata(&path) {
+                Ok(m) => (m.is_dir(), true),
+                Err(_) => continue,
+            },
+        };
+        if is_dir {
             let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             if !name.starts_with('.') && name != "node_modules" {
-                walk(&path, seen_dirs, out);
+                let child_real = match (linked, path.file_name()) {
+                    (false, Some(n)) => real.join(n),
+                    _ => std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone()),
+                };
+                walk(&path, child_real, seen_dirs, out);
             }
         } else if let Some(format) = classify(&path) {
             out.push((path, format));
         }
+    }
+}
+
+/// Whether tollgate parses a document of this text at all: JSON that names
+/// none of the keys of a template, a policy or a plan, and YAML that names
+/// neither `AWSTemplateFormatVersion` nor `Resources`, are skipped unparsed
+/// (`tollgate_core`'s `may_be_ours_json` and `sniff_yaml`, restated).
+pub fn parsed_by_tollgate(format: Format, text: &str) -> bool {
+    let format = if format == Format::Yaml && text.trim_start().starts_with('{') { Format::Json } else { format };
+    match format {
+        Format::Hcl | Format::TerraformJson => true,
+        Format::Json => {
+            text.contains("\\u")
+                || ["Statement", "Resources", "AWSTemplateFormatVersion", "format_version"]
+                    .iter()
+                    .any(|k| text.contains(k))
+        }
+        Format::Yaml => text.contains("AWSTemplateFormatVersion") || text.contains("Resources"),
     }
 }
 
@@ -85,7 +122,9 @@ pub fn parse_text(format: Format, text: &str) -> Result<(), String> {
     let format = if format == Format::Yaml && text.trim_start().starts_with('{') { Format::Json } else { format };
     match format {
         Format::Hcl => hcl_edit::parser::parse_body(text).map(drop).map_err(|e| e.to_string()),
-        Format::Json => serde_json::from_str::<serde_json::Value>(text).map(drop).map_err(|e| e.to_string()),
+        Format::Json | Format::TerraformJson => {
+            serde_json::from_str::<serde_json::Value>(text).map(drop).map_err(|e| e.to_string())
+        }
         Format::Yaml => {
             use saphyr::LoadableYamlNode;
             saphyr::MarkedYaml::load_from_str(text).map(drop).map_err(|e| e.to_string())
@@ -98,25 +137,43 @@ pub fn parse_text(format: Format, text: &str) -> Result<(), String> {
 pub struct FloorStats {
     pub files: usize,
     pub bytes: u64,
+    /// Documents read but not parsed: tollgate skips them unparsed too.
+    pub skipped: usize,
     /// Files that could not be read as UTF-8 or failed to parse.
     pub failed: usize,
 }
 
-/// The parse-only floor: discovers the files under `roots`, then reads and
-/// parses each in parallel (rayon), as tollgate does, with no evaluation.
+/// The parse-only floor: discovers the files under `roots`, then reads
+/// each in parallel (rayon) through a buffer kept per thread and parses it
+/// when tollgate would parse it, with no evaluation.
 pub fn parse_floor(roots: &[PathBuf]) -> FloorStats {
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
     let files = discover(roots);
-    let results: Vec<(u64, bool)> = files
+    // (bytes, parsed, ok)
+    let results: Vec<(u64, bool, bool)> = files
         .par_iter()
-        .map(|(path, format)| match std::fs::read_to_string(path) {
-            Ok(text) => (text.len() as u64, parse_text(*format, &text).is_ok()),
-            Err(_) => (0, false),
+        .map(|(path, format)| {
+            BUFFER.with_borrow_mut(|buf| {
+                buf.clear();
+                let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(buf));
+                match (read, std::str::from_utf8(buf)) {
+                    (Ok(n), Ok(text)) if parsed_by_tollgate(*format, text) => {
+                        (n as u64, true, parse_text(*format, text).is_ok())
+                    }
+                    (Ok(n), Ok(_)) => (n as u64, false, true),
+                    _ => (0, false, false),
+                }
+            })
         })
         .collect();
     FloorStats {
         files: files.len(),
-        bytes: results.iter().map(|(b, _)| b).sum(),
-        failed: results.iter().filter(|(_, ok)| !ok).count(),
+        bytes: results.iter().map(|(b, _, _)| b).sum(),
+        skipped: results.iter().filter(|(_, parsed, ok)| !parsed && *ok).count(),
+        failed: results.iter().filter(|(_, _, ok)| !ok).count(),
     }
 }
 
@@ -163,9 +220,10 @@ mod tests {
     #[test]
     fn classifies_like_tollgate() {
         assert_eq!(classify(Path::new("a/main.tf")), Some(Format::Hcl));
-        assert_eq!(classify(Path::new("a/main.tf.json")), Some(Format::Json));
+        assert_eq!(classify(Path::new("a/main.tf.json")), Some(Format::TerraformJson));
+        assert_eq!(classify(Path::new("a/policy.json")), Some(Format::Json));
         assert_eq!(classify(Path::new("prod.auto.tfvars")), Some(Format::Hcl));
-        assert_eq!(classify(Path::new("terraform.tfvars.json")), Some(Format::Json));
+        assert_eq!(classify(Path::new("terraform.tfvars.json")), Some(Format::TerraformJson));
         assert_eq!(classify(Path::new("x.tfvars")), None);
         assert_eq!(classify(Path::new("t.yml")), Some(Format::Yaml));
         assert_eq!(classify(Path::new("t.template")), Some(Format::Yaml));
@@ -181,6 +239,16 @@ mod tests {
         assert_eq!(parse_text(Format::Yaml, "a: !Ref B\nc: [1, 2]\n"), Ok(()));
         assert_eq!(parse_text(Format::Yaml, "{\"a\": 1}"), Ok(()));
         assert!(parse_text(Format::Yaml, "a: [").is_err());
+    }
+
+    #[test]
+    fn documents_tollgate_skips_are_not_parsed() {
+        assert!(!parsed_by_tollgate(Format::Json, r#"{"lockfileVersion": 3}"#));
+        assert!(parsed_by_tollgate(Format::Json, r#"{"Statement": []}"#));
+        assert!(parsed_by_tollgate(Format::TerraformJson, r#"{"resource": {}}"#));
+        assert!(!parsed_by_tollgate(Format::Yaml, "name: ci\non: push\n"));
+        assert!(parsed_by_tollgate(Format::Yaml, "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"));
+        assert!(parsed_by_tollgate(Format::Yaml, "{\"Resources\": {}}"));
     }
 
     #[test]

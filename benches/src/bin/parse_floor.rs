@@ -1,7 +1,9 @@
 //! The parse-only floor: discovers the files tollgate would read under the
-//! given paths, reads and parses them in parallel (hcl-edit for HCL,
-//! serde_json for JSON, saphyr for YAML) and stops there: no evaluation, no
-//! graph, no rules. Prints one line: files, bytes, failures, wall time.
+//! given paths, reads them and parses in parallel the ones tollgate parses
+//! (hcl-edit for HCL, serde_json for JSON, saphyr for YAML; documents that
+//! cannot be a template, a policy or a plan are read and skipped, as
+//! tollgate skips them) and stops there: no evaluation, no graph, no rules.
+//! Prints one line: files, bytes, skipped, failures, wall time.
 //!
 //! Usage: parse_floor PATH...
 
@@ -22,9 +24,10 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let stats = tollgate_benches::parse_floor(&roots);
     println!(
-        "files={} bytes={} failed={} wall_ms={:.1}",
+        "files={} bytes={} skipped={} failed={} wall_ms={:.1}",
         stats.files,
         stats.bytes,
+        stats.skipped,
         stats.failed,
         start.elapsed().as_secs_f64() * 1000.0
     );

@@ -41,6 +41,7 @@ pub(crate) enum DocFormat {
 /// CloudFormation template, a raw IAM policy or a Terraform plan.
 pub(crate) fn load_document(ctx: &ScanContext, file: &SourceFile, format: DocFormat) -> Document {
     match format {
+        DocFormat::Json if !may_be_ours_json(&file.text) => Document::Skipped,
         DocFormat::Json => match json::parse(&file.text, &file.path) {
             Ok(node) => {
                 if terraform::plan::is_plan(&node) {
@@ -69,10 +70,35 @@ pub(crate) fn load_document(ctx: &ScanContext, file: &SourceFile, format: DocFor
     }
 }
 
+/// Whether a JSON text can be a template, a policy or a plan: each has a
+/// key named in this list (a text with `\u` escapes, which could spell one,
+/// is parsed to be sure). Other JSON (`package-lock.json`…) is skipped
+/// without being parsed.
+pub(crate) fn may_be_ours_json(text: &str) -> bool {
+    text.contains("\\u")
+        || ["Statement", "Resources", "AWSTemplateFormatVersion", "format_version"].iter().any(|k| text.contains(k))
+}
+
 /// A broken JSON file is only reported when it looks like a template, a
 /// policy or a plan; other broken JSON is not ours to judge.
 fn looks_like_ours(text: &str) -> bool {
     ["AWSTemplateFormatVersion", "\"Resources\"", "\"Statement\"", "\"planned_values\"", "\"resource_changes\""]
         .iter()
         .any(|needle| text.contains(needle))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::may_be_ours_json;
+
+    #[test]
+    fn json_that_names_no_key_of_ours_is_not_parsed() {
+        assert!(!may_be_ours_json(r#"{"name": "app", "lockfileVersion": 3, "packages": {}}"#));
+        assert!(may_be_ours_json(r#"{"Version": "2012-10-17", "Statement": []}"#));
+        assert!(may_be_ours_json(r#"{"Resources": {"B": {"Type": "AWS::S3::Bucket"}}}"#));
+        assert!(may_be_ours_json(r#"{"AWSTemplateFormatVersion": "2010-09-09"}"#));
+        assert!(may_be_ours_json(r#"{"format_version": "1.2", "planned_values": {}}"#));
+        // An escape could spell a key: such text is parsed to be sure.
+        assert!(may_be_ours_json(r#"{"St\u0061tement": []}"#));
+    }
 }
