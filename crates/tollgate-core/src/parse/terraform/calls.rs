@@ -13,9 +13,9 @@ pub(crate) type ModuleCall = (String, Option<String>);
 /// The `module "NAME" { … }` blocks of one `.tf` file, in file order, or
 /// `None` when the text has something the scan does not follow.
 pub(crate) fn module_calls(text: &str) -> Option<Vec<ModuleCall>> {
-    // A module block names itself: half the files of a typical tree never
-    // say `module`, and a substring search is far cheaper than the scan.
-    if !text.contains("module") {
+    // A substring search is far cheaper than the scan, and most files have
+    // no module block.
+    if !may_have_module_block(text) {
         return Some(Vec::new());
     }
     let mut lx = Lexer { b: text.as_bytes(), i: 0, depth: 0 };
@@ -38,6 +38,20 @@ pub(crate) fn module_calls(text: &str) -> Option<Vec<ModuleCall>> {
             out.push((name, source));
         }
     }
+}
+
+/// Whether `text` may hold a `module` block: some `module` that starts a
+/// token (after the start of the text, a blank, a newline or the `/` of a
+/// closing comment) and is followed by a blank or a quote, as the keyword
+/// of a block is before its label. `path.module`, `module.x.y`,
+/// `create_module` and `terraform-aws-modules/...` are not.
+fn may_have_module_block(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memmem::find_iter(b, b"module").any(|at| {
+        let before = at.checked_sub(1).and_then(|i| b.get(i)).copied();
+        let after = b.get(at + b"module".len()).copied();
+        matches!(before, None | Some(b' ' | b'\t' | b'\r' | b'\n' | b'/')) && matches!(after, Some(b' ' | b'\t' | b'"'))
+    })
 }
 
 /// Nesting (blocks in blocks, strings in template sequences) the scan
@@ -448,7 +462,7 @@ module "after" {
         ] {
             // (The comment makes the scan look: a text that never says
             // `module` is known to have no module block without it.)
-            let text = format!("# module\n{text}");
+            let text = format!("# module \"m\"\n{text}");
             assert_eq!(module_calls(&text), None, "{text}");
         }
     }
@@ -463,15 +477,27 @@ module "after" {
 
     #[test]
     fn deep_nesting_is_left_to_the_parser() {
-        let deep_blocks = format!("# module\na {}{}", "b {\n".repeat(100_000), "}\n".repeat(100_000));
+        let deep_blocks = format!("# module \"m\"\na {}{}", "b {\n".repeat(100_000), "}\n".repeat(100_000));
         assert_eq!(module_calls(&deep_blocks), None);
         let deep_strings =
-            format!("# module\na {{\n  x = \"{}{}\"\n}}\n", "${\"".repeat(100_000), "\"}".repeat(100_000));
+            format!("# module \"m\"\na {{\n  x = \"{}{}\"\n}}\n", "${\"".repeat(100_000), "\"}".repeat(100_000));
         assert_eq!(module_calls(&deep_strings), None);
-        let ok = format!("# module\na {}{}", "b {\n".repeat(60), "}\n".repeat(60));
+        let ok = format!("# module \"m\"\na {}{}", "b {\n".repeat(60), "}\n".repeat(60));
         assert_eq!(module_calls(&ok), Some(Vec::new()));
         // A text that never says `module` has no module block, however it is nested.
-        assert_eq!(module_calls(&deep_blocks.replace("# module", "")), Some(Vec::new()));
+        assert_eq!(module_calls(&deep_blocks.replace("# module \"m\"", "")), Some(Vec::new()));
+    }
+
+    #[test]
+    fn only_a_keyword_at_the_start_of_a_token_can_open_a_module_block() {
+        for text in
+            ["x = path.module\n", "y = module.vpc.id\n", "create_module = true\n", "s = \"terraform-aws-modules/x\"\n"]
+        {
+            assert!(!may_have_module_block(text), "{text}");
+        }
+        for text in ["module \"a\" {\n}\n", "  module\t\"a\" {}", "/* c */module \"a\" {\n}\n", "module\"a\" {\n}\n"] {
+            assert!(may_have_module_block(text), "{text}");
+        }
     }
 }
 
