@@ -11,11 +11,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-/// The allocator of the `tollgate` binary.
+/// The allocator of the `tollgate` binary, with its settings (`configure` in `main`).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: tollgate_cli::allocator::Allocator = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
+    tollgate_cli::allocator::configure();
     let roots: Vec<PathBuf> = std::env::args_os().skip(1).map(PathBuf::from).collect();
     if roots.is_empty() {
         eprintln!("usage: parse_floor PATH...");

@@ -30,9 +30,9 @@ struct Args {
     paths: Vec<PathBuf>,
 }
 
-/// The allocator of the `tollgate` binary.
+/// The allocator of the `tollgate` binary, with its settings (`configure` in `main`).
 #[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOC: tollgate_cli::allocator::Allocator = mimalloc::MiMalloc;
 
 fn parse_args() -> Result<Args, String> {
     let mut args = Args { runs: 5, json: false, paths: Vec::new() };
@@ -174,6 +174,7 @@ fn run() -> Result<(), String> {
 }
 
 fn main() -> ExitCode {
+    tollgate_cli::allocator::configure();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -4,5 +4,6 @@
 static ALLOC: tollgate_cli::allocator::Allocator = mimalloc::MiMalloc;
 
 fn main() {
+    tollgate_cli::allocator::configure();
     std::process::exit(tollgate_cli::main_with_stdio());
 }
