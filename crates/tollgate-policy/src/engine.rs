@@ -375,6 +375,13 @@ impl Engine {
     }
 
     fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {
+        // Every bundled rule reports from a derived view (a policy, an
+        // attachment, a principal, a network rule or a bucket): a unit with
+        // none (most module examples, plain networking) is not converted
+        // and not evaluated.
+        if self.input == Input::Bundled && no_views(graph) {
+            return UnitResult { stats: vec![(0, 0, 0); self.active.len()], ..UnitResult::default() };
+        }
         let t = Instant::now();
         let input = graph_to_value(graph, self.input);
         let input_micros = micros(t);
@@ -519,6 +526,16 @@ impl Engine {
         summary.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         Report { version: env!("CARGO_PKG_VERSION").to_string(), findings, errors, summary, rule_stats, sources }
     }
+}
+
+/// The graph has no derived view: only resources and edges.
+fn no_views(g: &Graph) -> bool {
+    g.policies.is_empty()
+        && g.attachments.is_empty()
+        && g.iam_principals.is_empty()
+        && g.network_rules.is_empty()
+        && g.buckets.is_empty()
+        && g.aws_managed_policies.is_empty()
 }
 
 /// The time limit of one rule over one unit, checked every 64 steps.
@@ -803,6 +820,41 @@ mod tests {
         let custom =
             Engine::from_sources(vec![rule("X9", "deny contains 1 if false")], &EngineBuilder::default()).unwrap();
         assert_eq!(custom.input, Input::Full);
+    }
+
+    /// No bundled rule reports anything from resources alone: a graph of
+    /// every resource type the rules look at (an open role trust, an admin
+    /// user, an account public access block turned off, a world-open
+    /// security group, a public bucket) but no derived view gives no
+    /// finding, so units without views can be skipped.
+    #[test]
+    fn bundled_rules_need_a_derived_view() {
+        let loc = |a: &str| serde_json::json!({"address": a, "file": "m.tf", "line": 1, "end_line": 1});
+        let res = |t: &str, a: &str, attrs: serde_json::Value| serde_json::json!({"address": a, "type": t, "kind": "terraform", "mode": "managed", "attributes": attrs, "loc": loc(a), "spans": {}});
+        let graph = serde_json::json!({
+            "schema_version": 1,
+            "resources": [
+                res("aws_iam_role", "aws_iam_role.r", serde_json::json!({"name": "r", "assume_role_policy": "{\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"sts:AssumeRole\"}]}"})),
+                res("aws_iam_user", "aws_iam_user.u", serde_json::json!({"name": "u"})),
+                res("aws_s3_account_public_access_block", "aws_s3_account_public_access_block.a", serde_json::json!({"block_public_acls": false})),
+                res("aws_security_group", "aws_security_group.s", serde_json::json!({"ingress": [{"from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]})),
+                res("aws_s3_bucket", "aws_s3_bucket.b", serde_json::json!({"bucket": "b", "acl": "public-read"})),
+            ],
+            "edges": [], "policies": [], "attachments": [], "iam_principals": [], "network_rules": [],
+            "buckets": [], "aws_managed_policies": [],
+        });
+        let engine = Engine::builder().build().unwrap();
+        let report = engine.evaluate_graph_json(&graph.to_string(), "m").unwrap();
+        assert!(report.findings.is_empty(), "{:?}", report.findings);
+        assert!(report.errors.is_empty(), "{:?}", report.errors);
+        // The same resources with their views do give findings (the graph above is not inert).
+        let mut files = BTreeMap::new();
+        files.insert(
+            PathBuf::from("main.tf"),
+            "resource \"aws_security_group\" \"s\" {\n  ingress {\n    from_port = 22\n    to_port = 22\n    protocol = \"tcp\"\n    cidr_blocks = [\"0.0.0.0/0\"]\n  }\n}\n".to_string(),
+        );
+        let scanned = engine.scan_sources(files, &ScanOptions::default()).unwrap();
+        assert_eq!(scanned.findings.iter().map(|f| f.rule_id.as_str()).collect::<Vec<_>>(), ["NET001"]);
     }
 
     /// `only_rule`, `skip_rule` and unknown ids behave the same with the
