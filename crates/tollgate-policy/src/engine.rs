@@ -792,15 +792,32 @@ mod tests {
         assert!(compared > 100, "{compared} findings compared");
     }
 
-    /// The bundled rules get the graph without `edges` and resource
-    /// `spans` (`Input::Bundled`): none of them names either field or reads
-    /// a value whole (`walk`, `json.marshal`, `object.keys`), and their
+    /// The bundled rules get the graph without `edges`, resource `spans` and
+    /// resources of types they do not read (`Input::Bundled`): none of them
+    /// names either field or reads a value whole (`walk`, `json.marshal`,
+    /// `object.keys`), the resource types they name are kept, and their
     /// findings on every fixture are those they give with the whole graph.
     #[test]
     fn bundled_rules_do_not_read_what_their_input_leaves_out() {
         for (rel, text) in bundled::BUNDLED {
-            for word in ["edges", "spans", "walk(", "json.marshal", "object.keys"] {
+            for word in ["edges", "spans", "walk(", "json.marshal", "object.keys", "input["] {
                 assert!(!text.contains(word), "policies/{rel} uses `{word}`");
+            }
+            // A rule that reads resources names their types: each must be kept.
+            if !text.contains("input.resources") {
+                continue;
+            }
+            let code = text.lines().filter(|l| !l.trim_start().starts_with('#'));
+            for line in code {
+                for quoted in line.split('"').skip(1).step_by(2) {
+                    let resource_type = quoted.starts_with("AWS::") || quoted.starts_with("aws_");
+                    if resource_type && quoted != "aws_managed_policies" {
+                        assert!(
+                            crate::input::BUNDLED_RESOURCE_TYPES.contains(&quoted),
+                            "policies/{rel} reads resources of type {quoted}: add it to BUNDLED_RESOURCE_TYPES"
+                        );
+                    }
+                }
             }
         }
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");

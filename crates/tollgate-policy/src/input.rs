@@ -8,9 +8,10 @@
 //! conversion.
 //!
 //! The bundled rules read neither the graph's `edges` nor the resources'
-//! per-attribute `spans` (together about 40 % of the graph); when only
-//! they run, those two fields are left out of the input ([`Input::Bundled`]).
-//! Custom rules get the whole graph.
+//! per-attribute `spans` (together about 40 % of the graph), and read
+//! resources of [`BUNDLED_RESOURCE_TYPES`] only; when only they run, the
+//! input leaves the rest out ([`Input::Bundled`]). Custom rules get the
+//! whole graph.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -19,15 +20,31 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use regorus::Value;
 use regorus::value::Object;
-use serde::ser::{self, Serialize};
+use serde::ser::{self, Serialize, SerializeSeq, SerializeStruct};
 use tollgate_core::Graph;
+use tollgate_core::graph::Resource;
+
+/// The resource types the bundled rules read from `input.resources` (roles,
+/// users and groups for IAM008, the account public access block for
+/// S3004); everything else they read from the derived views. A test keeps
+/// this list in step with the rules.
+pub(crate) const BUNDLED_RESOURCE_TYPES: &[&str] = &[
+    "AWS::IAM::Group",
+    "AWS::IAM::Role",
+    "AWS::IAM::User",
+    "aws_iam_group",
+    "aws_iam_role",
+    "aws_iam_user",
+    "aws_s3_account_public_access_block",
+];
 
 /// Which parts of a graph the rules receive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Input {
     /// The whole graph (custom rules may read anything).
     Full,
-    /// Without `edges` and resources' `spans`, which no bundled rule reads.
+    /// Without `edges`, resources' `spans`, and resources of types other
+    /// than [`BUNDLED_RESOURCE_TYPES`]: what the bundled rules read.
     Bundled,
 }
 
@@ -43,7 +60,43 @@ impl Input {
 
 /// Converts a unit's graph into the rules' input.
 pub(crate) fn graph_to_value(graph: &Graph, input: Input) -> Result<Value, String> {
-    convert(graph, input.omitted())
+    match input {
+        Input::Full => convert(graph, input.omitted()),
+        Input::Bundled => convert(&BundledView(graph), input.omitted()),
+    }
+}
+
+/// The graph as the bundled rules read it: every field but `edges`, and
+/// only the resources of [`BUNDLED_RESOURCE_TYPES`].
+struct BundledView<'g>(&'g Graph);
+
+impl Serialize for BundledView<'_> {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let g = self.0;
+        let mut st = s.serialize_struct("Graph", 8)?;
+        st.serialize_field("schema_version", &g.schema_version)?;
+        st.serialize_field("resources", &ReadResources(&g.resources))?;
+        st.serialize_field("policies", &g.policies)?;
+        st.serialize_field("attachments", &g.attachments)?;
+        st.serialize_field("iam_principals", &g.iam_principals)?;
+        st.serialize_field("network_rules", &g.network_rules)?;
+        st.serialize_field("buckets", &g.buckets)?;
+        st.serialize_field("aws_managed_policies", &g.aws_managed_policies)?;
+        st.end()
+    }
+}
+
+struct ReadResources<'g>(&'g [Resource]);
+
+impl Serialize for ReadResources<'_> {
+    fn serialize<S: ser::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let read = || self.0.iter().filter(|r| BUNDLED_RESOURCE_TYPES.contains(&r.resource_type.as_str()));
+        let mut seq = s.serialize_seq(Some(read().count()))?;
+        for r in read() {
+            seq.serialize_element(r)?;
+        }
+        seq.end()
+    }
 }
 
 /// Converts any serializable value into a regorus value (its JSON form).
@@ -435,6 +488,9 @@ resource "aws_s3_bucket" "b" {
 resource "aws_s3_bucket_public_access_block" "b" {
   bucket = aws_s3_bucket.b.id
 }
+resource "aws_iam_role" "r" {
+  name = "r"
+}
 variable "name" {}
 "#
             .to_string(),
@@ -445,10 +501,15 @@ variable "name" {}
         same_as_json(graph);
         assert_eq!(graph_to_value(graph, Input::Full).unwrap(), to_value(graph).unwrap());
 
-        // The bundled rules' input is the JSON form without `edges` and the resources' `spans`.
+        // The bundled rules' input is the JSON form without `edges`, the
+        // resources' `spans`, and resources of other types.
         let mut json = serde_json::to_value(graph).unwrap();
         assert!(json.as_object_mut().unwrap().remove("edges").is_some_and(|e| !e.as_array().unwrap().is_empty()));
-        for r in json["resources"].as_array_mut().unwrap() {
+        let resources = json["resources"].as_array_mut().unwrap();
+        let before = resources.len();
+        resources.retain(|r| BUNDLED_RESOURCE_TYPES.contains(&r["type"].as_str().unwrap()));
+        assert!(before > resources.len() && !resources.is_empty(), "{before} resources, {} kept", resources.len());
+        for r in resources {
             assert!(r.as_object_mut().unwrap().remove("spans").is_some());
         }
         let expected = Value::from_json_str(&json.to_string()).unwrap();
