@@ -10,6 +10,7 @@
 # Options (defaults in brackets):
 #   --runs N            runs per tool and input; medians are reported [5]
 #   --checkov-runs N    Checkov runs on terraform-aws-modules/iam [3]
+#   --floor-runs N      tollgate/floor pairs for the floor ratio (interleaved) [21]
 #   --growth LIST       corpus copies for the growth curve [1,10,100]
 #   --growth-runs N     runs per growth point (one at 100 copies and more) [3]
 #   --instances LIST    module instantiations for the second curve [1,10,100,1000]
@@ -30,6 +31,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 RUNS=5
 CHECKOV_RUNS=3
+FLOOR_RUNS=21
 GROWTH="1,10,100"
 GROWTH_RUNS=3
 INSTANCES="1,10,100,1000"
@@ -46,12 +48,13 @@ while [ $# -gt 0 ]; do
     checkov-full) MODE=checkov-full ;;
     --runs) RUNS="$2"; shift ;;
     --checkov-runs) CHECKOV_RUNS="$2"; shift ;;
+    --floor-runs) FLOOR_RUNS="$2"; shift ;;
     --growth) GROWTH="$2"; shift ;;
     --growth-runs) GROWTH_RUNS="$2"; shift ;;
     --instances) INSTANCES="$2"; shift ;;
     --no-checkov-full) CHECKOV_FULL=0 ;;
     --no-build) BUILD=0 ;;
-    --quick) RUNS=1; CHECKOV_RUNS=1; GROWTH="1,10"; GROWTH_RUNS=1; INSTANCES="1,10,100"; CHECKOV_FULL=0 ;;
+    --quick) RUNS=1; CHECKOV_RUNS=1; FLOOR_RUNS=3; GROWTH="1,10"; GROWTH_RUNS=1; INSTANCES="1,10,100"; CHECKOV_FULL=0 ;;
     --corpus) CORPUS="$2"; shift ;;
     --peers) PEERS="$2"; shift ;;
     --work) WORK="$2"; shift ;;
@@ -106,9 +109,15 @@ run_tool() {
     floor) cmd=("$FLOOR" "$dir") ;;
     trivy) cmd=("$TRIVY" config --skip-check-update --quiet --format json --cache-dir "$WORK/trivy-cache" "$dir") ;;
     checkov) cmd=("$CHECKOV" -d "$dir" --framework terraform -o json --quiet --compact --skip-download) ;;
+    true) cmd=(true) ;;
   esac
   cut -d' ' -f1-3 /proc/loadavg > "$d/$i.load"
+  # GNU time reports wall time in hundredths of a second: the wall clock
+  # around the run (bash's microsecond EPOCHREALTIME) is kept beside it;
+  # the report subtracts what the same harness takes to run `true`.
+  local t0=$EPOCHREALTIME
   (cd "$WORK" && /usr/bin/time -v -o "$d/$i.time" "${cmd[@]}" > "$d/$i.out" 2> "$d/$i.err") || true
+  echo "$t0 $EPOCHREALTIME" > "$d/$i.wall"
   cut -d' ' -f1-3 /proc/loadavg >> "$d/$i.load"
 }
 
@@ -194,7 +203,13 @@ date -u +%Y-%m-%dT%H:%M:%SZ > "$WORK/runs/date"
 cut -d' ' -f1-3 /proc/loadavg > "$WORK/runs/load-start"
 
 # --- the comparison ------------------------------------------------------------
+# The harness itself (subshell, GNU time, exec): 21 runs of `true`.
+measure harness "$WORK" 21 true
 measure tf "$TF" "$RUNS" tollgate floor trivy
+# The floor ratio from many short interleaved pairs (a run is ~0.1 s; the
+# Trivy runs between the pairs above leave the page cache and the CPU in a
+# different state for each).
+measure floor "$TF" "$FLOOR_RUNS" tollgate floor
 measure iam "$IAM" "$CHECKOV_RUNS" tollgate floor trivy checkov
 
 log "phase breakdown"
@@ -229,5 +244,5 @@ cut -d' ' -f1-3 /proc/loadavg > "$WORK/runs/load-end"
 } > "$WORK/runs/versions"
 
 python3 "$ROOT/benches/compare_report.py" --work "$WORK" --out "$OUT" \
-  --command "benches/compare.sh --runs $RUNS --checkov-runs $CHECKOV_RUNS --growth $GROWTH --growth-runs $GROWTH_RUNS --instances $INSTANCES$([ "$CHECKOV_FULL" = 1 ] || echo ' --no-checkov-full')"
+  --command "benches/compare.sh --runs $RUNS --checkov-runs $CHECKOV_RUNS --floor-runs $FLOOR_RUNS --growth $GROWTH --growth-runs $GROWTH_RUNS --instances $INSTANCES$([ "$CHECKOV_FULL" = 1 ] || echo ' --no-checkov-full')"
 log "wrote $OUT"

@@ -5,6 +5,7 @@ use std::fmt;
 use std::io::Read;
 use std::path::Path;
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::Serialize;
 
@@ -220,7 +221,12 @@ pub struct Catalog {
     /// catalog only), and the size of the text it was built from.
     managed_pending: Option<&'static [u8]>,
     managed_text_bytes: usize,
+    /// See [`Catalog::id`].
+    id: u64,
 }
+
+/// The next [`Catalog::id`].
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Debug, Clone, Default)]
 struct ManagedTable {
@@ -484,7 +490,15 @@ impl Catalog {
             managed: OnceLock::new(),
             managed_pending: None,
             managed_text_bytes: 0,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
         }
+    }
+
+    /// Tells catalogs apart for caches of what is derived from one: every
+    /// catalog read or decoded gets its own id; a clone keeps it (its
+    /// contents are the same, and a catalog does not change once built).
+    pub fn id(&self) -> u64 {
+        self.id
     }
 
     /// Sources, counts and sizes (reads the managed policies if not done yet).

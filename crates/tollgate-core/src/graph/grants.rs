@@ -10,6 +10,7 @@
 //! in `docs/graph-schema.md` ("Grants").
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use serde::Serialize;
 use tollgate_catalog::{AccessLevel, ActionId, ActionSet, Catalog, PatternStatus, Risk, ServiceCoverage};
@@ -838,6 +839,36 @@ fn aws_managed_path(arn: &str) -> Option<&str> {
     resource.strip_prefix("policy/").filter(|p| !p.is_empty())
 }
 
+/// Annotated statements of AWS-managed policies, per catalog and ARN as
+/// written: the same few documents (AdministratorAccess, ReadOnlyAccess,
+/// the EKS and Lambda policies...) are attached in unit after unit, and
+/// expanding their thousands of patterns is the costly part. Each entry
+/// carries the location of the attachment that computed it; users set
+/// their own.
+type ManagedStatements = HashMap<(u64, String), Option<Arc<Vec<Statement>>>>;
+static MANAGED_STATEMENTS: OnceLock<Mutex<ManagedStatements>> = OnceLock::new();
+
+/// The annotated statements of the AWS-managed policy `arn` names in the
+/// catalog, computed once per catalog and ARN (`None`: the catalog has no
+/// such document, or it does not parse).
+fn managed_statements(catalog: &Catalog, arn: &str, loc: &Location) -> Option<Arc<Vec<Statement>>> {
+    let cache = MANAGED_STATEMENTS.get_or_init(Mutex::default);
+    let key = (catalog.id(), arn.to_owned());
+    if let Some(hit) = cache.lock().unwrap_or_else(PoisonError::into_inner).get(&key) {
+        return hit.clone();
+    }
+    // Computed outside the lock: two workers may both compute a policy the
+    // first time; they get the same statements.
+    let computed = catalog.managed_policy(arn).and_then(|m| m.document().ok()).map(|doc| {
+        let doc = Value::from_json(&doc);
+        let (_, mut st) = normalize::statements(&doc, |_| loc.clone());
+        annotate_statements(&mut st, catalog, &mut PatternCache::with_budget(usize::MAX), Detail::Summary);
+        Arc::new(st)
+    });
+    cache.lock().unwrap_or_else(PoisonError::into_inner).insert(key, computed.clone());
+    computed
+}
+
 /// One entry per AWS-managed policy ARN the attachments and permissions
 /// boundaries name, in ARN order. Marks the boundaries whose AWS-managed
 /// policy the catalog has as `resolved`.
@@ -895,11 +926,8 @@ pub(crate) fn aws_managed_policies(
         .map(|acc| {
             let found = catalog.managed_policy(acc.arn);
             let mut statements = Vec::new();
-            if let Some(doc) = found.and_then(|m| m.document().ok()) {
-                let doc = Value::from_json(&doc);
-                let (_, mut st) = normalize::statements(&doc, |_| acc.loc.clone());
-                annotate_statements(&mut st, catalog, &mut PatternCache::with_budget(usize::MAX), Detail::Summary);
-                statements = st;
+            if let Some(st) = found.and_then(|_| managed_statements(catalog, acc.arn, acc.loc)) {
+                statements = st.iter().cloned().map(|s| Statement { loc: acc.loc.clone(), ..s }).collect();
             }
             let mut principals = acc.principal_values;
             principals.sort_by_key(|v| serde_json::to_string(v).unwrap_or_default());

@@ -238,6 +238,29 @@ fn aws_managed_policies_are_looked_up_and_annotated() {
 }
 
 #[test]
+fn aws_managed_statements_are_computed_once_and_located_at_each_use() {
+    let arn = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let first = aws_managed_policies(&[attachment("first", "aws_iam_role.a", Value::from(arn))], &mut [], catalog());
+    let second = aws_managed_policies(&[attachment("second", "aws_iam_role.b", Value::from(arn))], &mut [], catalog());
+    let (first, second) = (&first[0], &second[0]);
+    assert!(!first.statements.is_empty());
+    // The same annotated statements, each at its own attachment.
+    assert!(first.statements.iter().all(|s| s.loc.address == "first"));
+    assert!(second.statements.iter().all(|s| s.loc.address == "second"));
+    let relocated: Vec<Statement> =
+        second.statements.iter().cloned().map(|s| Statement { loc: first.loc.clone(), ..s }).collect();
+    assert_eq!(first.statements, relocated);
+    // Computed once for this catalog and ARN; another catalog has its own entry.
+    let cache = MANAGED_STATEMENTS.get().expect("filled").lock().expect("not poisoned");
+    assert!(cache.contains_key(&(catalog().id(), arn.to_owned())));
+    drop(cache);
+    let other = catalog().clone();
+    assert_eq!(other.id(), catalog().id(), "a clone has the same contents");
+    let fresh = Catalog::decode_embedded().expect("embedded catalog");
+    assert_ne!(fresh.id(), catalog().id(), "a catalog decoded again is another catalog");
+}
+
+#[test]
 fn scan_annotates_raw_policy_files() {
     let files = BTreeMap::from([(
         PathBuf::from("policy.json"),
