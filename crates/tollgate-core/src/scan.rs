@@ -687,7 +687,7 @@ fn run<T: Send>(
         Job::Terraform(dir) => dir.unit_bytes(&dirs),
         Job::Doc(file, _) | Job::Plan(file, _) => file.text.len(),
     };
-    let mut results: Vec<_> = largest_first(&jobs, cost, eval_job);
+    let mut results: Vec<_> = big_first(&jobs, cost, eval_job);
     // A file that does not parse makes no module calls: the directories
     // that only such files call are evaluated as roots of their own.
     let broken: BTreeSet<Arc<str>> = results
@@ -703,7 +703,7 @@ fn run<T: Send>(
         parse::terraform::share_parses(&dirs, &calls, &broken, &extra);
         let jobs: Vec<Job<'_>> =
             extra.iter().filter_map(|i| dirs.get(*i)).filter(|d| !d.files.is_empty()).map(Job::Terraform).collect();
-        results.extend(largest_first(&jobs, cost, eval_job));
+        results.extend(big_first(&jobs, cost, eval_job));
     }
     timings.units_wall_micros = micros_since(units_start);
 
@@ -739,13 +739,22 @@ fn run<T: Send>(
     ScanOutput { units, diagnostics, stats, sources, timings }
 }
 
-/// Runs `f` over `jobs` on the current pool, the largest estimated `cost`
-/// first, every thread taking the next job as it finishes one (greedy
-/// longest-first scheduling): a big unit starts early instead of being
-/// left to run alone at the end. Results come back in the order of `jobs`.
-fn largest_first<J: Sync, R: Send>(jobs: &[J], cost: impl Fn(&J) -> usize, f: impl Fn(&J) -> R + Sync) -> Vec<R> {
-    let mut order: Vec<usize> = (0..jobs.len()).collect();
-    order.sort_by_key(|&i| std::cmp::Reverse(jobs.get(i).map_or(0, &cost)));
+/// Runs `f` over `jobs` on the current pool, every thread taking the next
+/// job as it finishes one. The jobs big enough to be left running alone at
+/// the end (an estimated `cost` of at least 1/(8 × threads) of the total)
+/// go first, the biggest first; the others keep their order, so that the
+/// units sharing parsed module directories (the examples of one module)
+/// run close together and each shared parse is released soon after its
+/// first user instead of at the end of the scan. Results come back in the
+/// order of `jobs`.
+fn big_first<J: Sync, R: Send>(jobs: &[J], cost: impl Fn(&J) -> usize, f: impl Fn(&J) -> R + Sync) -> Vec<R> {
+    let costs: Vec<usize> = jobs.iter().map(&cost).collect();
+    let total: usize = costs.iter().sum();
+    let threads = rayon::current_num_threads().max(1);
+    let big = |c: usize| c.saturating_mul(8 * threads) >= total && c > 0;
+    let mut order: Vec<usize> = (0..jobs.len()).filter(|&i| costs.get(i).is_some_and(|&c| big(c))).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).copied().unwrap_or(0)));
+    order.extend((0..jobs.len()).filter(|&i| !costs.get(i).is_some_and(|&c| big(c))));
     let next = AtomicUsize::new(0);
     let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
     let mut done: Vec<(usize, R)> = (0..workers)
@@ -769,10 +778,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn largest_first_runs_every_job_once_and_keeps_their_order() {
+    fn big_first_runs_every_job_once_and_keeps_their_order() {
         let jobs: Vec<usize> = (0..500).map(|i| (i * 7919) % 1000).collect();
         let ran = std::sync::Mutex::new(Vec::new());
-        let out = largest_first(
+        let out = big_first(
             &jobs,
             |j| *j,
             |j| {
@@ -786,12 +795,16 @@ mod tests {
         let mut want = jobs.clone();
         want.sort_unstable();
         assert_eq!(ran, want);
-        // On one thread the biggest job goes first.
+        // On one thread the big jobs go first, the biggest first; the rest
+        // keep their order.
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let order = std::sync::Mutex::new(Vec::new());
-        pool.install(|| largest_first(&[3, 9, 1], |j| *j, |j| order.lock().unwrap().push(*j)));
+        pool.install(|| big_first(&[3, 9, 1], |j| *j, |j| order.lock().unwrap().push(*j)));
         assert_eq!(order.into_inner().unwrap(), [9, 3, 1]);
-        assert!(largest_first(&[] as &[usize], |j| *j, |j| *j).is_empty());
+        let order = std::sync::Mutex::new(Vec::new());
+        pool.install(|| big_first(&[1, 2, 100, 3, 20, 1, 2], |j| *j, |j| order.lock().unwrap().push(*j)));
+        assert_eq!(order.into_inner().unwrap(), [100, 20, 1, 2, 3, 1, 2]);
+        assert!(big_first(&[] as &[usize], |j| *j, |j| *j).is_empty());
     }
 
     #[test]
