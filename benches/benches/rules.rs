@@ -1,8 +1,9 @@
 //! Policy evaluation per rule: an engine restricted to one rule with
 //! `only_rule`, checking an already scanned tree (`benches/data`, where
-//! every rule family has findings). `input_conversion` is the part every
-//! rule shares (graph to JSON to regorus value, once per unit); `all` runs
-//! every bundled rule in one check. Write-up: `benches/README.md`.
+//! every rule family has findings); `all` runs every bundled rule in one
+//! check. Each includes the conversion of each unit's graph to the rules'
+//! input (the engine's own timings report that part alone: `input
+//! conversion` in the `phases` binary). Write-up: `benches/README.md`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -22,14 +23,6 @@ fn rules(c: &mut Criterion) {
         return;
     };
     let mut group = c.benchmark_group("rules");
-    group.bench_function("input_conversion", |b| {
-        b.iter(|| {
-            for u in &output.units {
-                let json = serde_json::to_string(&u.graph).unwrap_or_default();
-                black_box(regorus::Value::from_json_str(&json).is_ok());
-            }
-        })
-    });
     let ids: Vec<String> = all.active_rules().iter().map(|s| (*s).to_string()).collect();
     for id in ids {
         let Ok(engine) = Engine::builder().only_rule(id.as_str()).build() else {
