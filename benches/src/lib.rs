@@ -98,24 +98,6 @@ fn walk(dir: &Path, real: PathBuf, seen_dirs: &mut HashSet<OsString>, out: &mut 
     }
 }
 
-/// Whether tollgate parses a document of this text at all: JSON that names
-/// none of the keys of a template, a policy or a plan, and YAML that names
-/// neither `AWSTemplateFormatVersion` nor `Resources`, are skipped unparsed
-/// (`tollgate_core`'s `may_be_ours_json` and `sniff_yaml`, restated).
-pub fn parsed_by_tollgate(format: Format, text: &str) -> bool {
-    let format = if format == Format::Yaml && text.trim_start().starts_with('{') { Format::Json } else { format };
-    match format {
-        Format::Hcl | Format::TerraformJson => true,
-        Format::Json => {
-            text.contains("\\u")
-                || ["Statement", "Resources", "AWSTemplateFormatVersion", "format_version"]
-                    .iter()
-                    .any(|k| text.contains(k))
-        }
-        Format::Yaml => text.contains("AWSTemplateFormatVersion") || text.contains("Resources"),
-    }
-}
-
 /// Parses one file's text in its format, keeping nothing: `Err` carries the
 /// parser's message.
 pub fn parse_text(format: Format, text: &str) -> Result<(), String> {
@@ -160,7 +142,7 @@ pub fn parse_floor(roots: &[PathBuf]) -> FloorStats {
                 buf.clear();
                 let read = std::fs::File::open(path).and_then(|mut f| f.read_to_end(buf));
                 match (read, std::str::from_utf8(buf)) {
-                    (Ok(n), Ok(text)) if parsed_by_tollgate(*format, text) => {
+                    (Ok(n), Ok(text)) if tollgate_core::parses_file(path, text) => {
                         (n as u64, true, parse_text(*format, text).is_ok())
                     }
                     (Ok(n), Ok(_)) => (n as u64, false, true),
@@ -243,12 +225,13 @@ mod tests {
 
     #[test]
     fn documents_tollgate_skips_are_not_parsed() {
-        assert!(!parsed_by_tollgate(Format::Json, r#"{"lockfileVersion": 3}"#));
-        assert!(parsed_by_tollgate(Format::Json, r#"{"Statement": []}"#));
-        assert!(parsed_by_tollgate(Format::TerraformJson, r#"{"resource": {}}"#));
-        assert!(!parsed_by_tollgate(Format::Yaml, "name: ci\non: push\n"));
-        assert!(parsed_by_tollgate(Format::Yaml, "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"));
-        assert!(parsed_by_tollgate(Format::Yaml, "{\"Resources\": {}}"));
+        use tollgate_core::parses_file;
+        assert!(!parses_file(Path::new("package-lock.json"), r#"{"lockfileVersion": 3}"#));
+        assert!(parses_file(Path::new("policy.json"), r#"{"Statement": []}"#));
+        assert!(parses_file(Path::new("main.tf.json"), r#"{"resource": {}}"#));
+        assert!(!parses_file(Path::new("ci.yml"), "name: ci\non: push\n"));
+        assert!(parses_file(Path::new("t.yaml"), "Resources:\n  B:\n    Type: AWS::S3::Bucket\n"));
+        assert!(parses_file(Path::new("t.template"), "{\"Resources\": {}}"));
     }
 
     #[test]

@@ -248,6 +248,27 @@ fn classify(path: &Path) -> Option<FileClass> {
     }
 }
 
+/// A `.template` file (classified as YAML) whose text starts with `{` is JSON.
+fn document_format(format: DocFormat, text: &str) -> DocFormat {
+    if format == DocFormat::Yaml && text.trim_start().starts_with('{') { DocFormat::Json } else { format }
+}
+
+/// Whether a scan parses the file at `path` when it holds `text`: every
+/// Terraform file, and the JSON and YAML documents that can be a template,
+/// a policy or a plan; the other documents are skipped unparsed, and
+/// files of other names are not read. The parse-only floor in `benches/`
+/// parses exactly these.
+pub fn parses_file(path: &Path, text: &str) -> bool {
+    match classify(path) {
+        Some(FileClass::Terraform | FileClass::TfVars) => true,
+        Some(FileClass::Document(format)) => match document_format(format, text) {
+            DocFormat::Json => parse::may_be_ours_json(text),
+            DocFormat::Yaml => parse::cloudformation::sniff_yaml(text),
+        },
+        None => false,
+    }
+}
+
 struct Discovered {
     /// Each file with its class and whether the directory listing showed
     /// it to be a regular file (then reading needs no `stat` first).
@@ -569,11 +590,7 @@ fn run<T: Send>(
                 }
             }
             FileClass::Document(format) => {
-                let format = if format == DocFormat::Yaml && file.text.trim_start().starts_with('{') {
-                    DocFormat::Json
-                } else {
-                    format
-                };
+                let format = document_format(format, &file.text);
                 documents.push((file, format));
             }
         }
@@ -752,9 +769,10 @@ fn big_first<J: Sync, R: Send>(jobs: &[J], cost: impl Fn(&J) -> usize, f: impl F
     let total: usize = costs.iter().sum();
     let threads = rayon::current_num_threads().max(1);
     let big = |c: usize| c.saturating_mul(8 * threads) >= total && c > 0;
-    let mut order: Vec<usize> = (0..jobs.len()).filter(|&i| costs.get(i).is_some_and(|&c| big(c))).collect();
+    let (mut order, rest): (Vec<usize>, Vec<usize>) =
+        (0..costs.len()).partition(|&i| costs.get(i).is_some_and(|&c| big(c)));
     order.sort_by_key(|&i| std::cmp::Reverse(costs.get(i).copied().unwrap_or(0)));
-    order.extend((0..jobs.len()).filter(|&i| !costs.get(i).is_some_and(|&c| big(c))));
+    order.extend(rest);
     let next = AtomicUsize::new(0);
     let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
     let mut done: Vec<(usize, R)> = (0..workers)

@@ -840,8 +840,8 @@ mod tests {
     }
 
     /// No bundled rule reports anything from resources alone: a graph of
-    /// every resource type the rules look at (an open role trust, an admin
-    /// user, an account public access block turned off, a world-open
+    /// every resource type the rules look at (an open role trust, a user,
+    /// an account public access block turned off, a world-open
     /// security group, a public bucket) but no derived view gives no
     /// finding, so units without views can be skipped.
     #[test]

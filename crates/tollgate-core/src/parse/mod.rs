@@ -73,10 +73,20 @@ pub(crate) fn load_document(ctx: &ScanContext, file: &SourceFile, format: DocFor
 /// Whether a JSON text can be a template, a policy or a plan: each has a
 /// key named in this list (a text with `\u` escapes, which could spell one,
 /// is parsed to be sure). Other JSON (`package-lock.json`…) is skipped
-/// without being parsed.
+/// without being parsed. Every text [`looks_like_ours`] names passes, so a
+/// broken document that would be reported is never skipped unparsed.
 pub(crate) fn may_be_ours_json(text: &str) -> bool {
     text.contains("\\u")
-        || ["Statement", "Resources", "AWSTemplateFormatVersion", "format_version"].iter().any(|k| text.contains(k))
+        || [
+            "Statement",
+            "Resources",
+            "AWSTemplateFormatVersion",
+            "format_version",
+            "planned_values",
+            "resource_changes",
+        ]
+        .iter()
+        .any(|k| text.contains(k))
 }
 
 /// A broken JSON file is only reported when it looks like a template, a
@@ -89,7 +99,7 @@ fn looks_like_ours(text: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::may_be_ours_json;
+    use super::{looks_like_ours, may_be_ours_json};
 
     #[test]
     fn json_that_names_no_key_of_ours_is_not_parsed() {
@@ -100,5 +110,20 @@ mod tests {
         assert!(may_be_ours_json(r#"{"format_version": "1.2", "planned_values": {}}"#));
         // An escape could spell a key: such text is parsed to be sure.
         assert!(may_be_ours_json(r#"{"St\u0061tement": []}"#));
+    }
+
+    /// What a broken document is reported for is never skipped unparsed.
+    #[test]
+    fn broken_documents_worth_reporting_are_parsed() {
+        for text in [
+            r#"{"AWSTemplateFormatVersion": "#,
+            r#"{"Resources": {"#,
+            r#"{"Statement": ["#,
+            r#"{"planned_values": {"#,
+            r#"{"resource_changes": ["#,
+        ] {
+            assert!(looks_like_ours(text), "{text}");
+            assert!(may_be_ours_json(text), "{text}");
+        }
     }
 }
