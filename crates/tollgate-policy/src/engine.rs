@@ -168,6 +168,27 @@ struct RuleSource {
     custom: bool,
 }
 
+/// One rule's results over one unit.
+#[derive(Default)]
+struct RuleOutcome {
+    findings: Vec<Finding>,
+    errors: Vec<Diagnostic>,
+    micros: u64,
+}
+
+/// The VMs (one per program, made on first use) and the interpreter one
+/// thread evaluates rules with over one unit's input.
+struct Runners {
+    vms: Vec<Option<RegoVM>>,
+    interpreter: Option<regorus::Engine>,
+}
+
+impl Runners {
+    fn new(programs: usize) -> Self {
+        Runners { vms: (0..programs).map(|_| None).collect(), interpreter: None }
+    }
+}
+
 /// What evaluating the rules over one unit produced.
 #[derive(Default)]
 struct UnitResult {
@@ -215,17 +236,29 @@ impl Engine {
     /// from them: only the rules' metadata is read here. `None` when the
     /// build left no program (the rules are then compiled from source).
     fn from_program(b: &EngineBuilder) -> Result<Option<Engine>, Error> {
-        let Ok(regorus::rvm::program::DeserializationResult::Complete(program)) =
-            Program::deserialize_binary(bundled::PROGRAM)
-        else {
+        // The program and the rules' metadata blocks are read side by side
+        // (the YAML of the metadata is the larger part of an engine build).
+        let (program, metas) = rayon::join(
+            || Program::deserialize_binary(bundled::PROGRAM),
+            || {
+                bundled::BUNDLED
+                    .par_iter()
+                    .map(|(rel, text)| {
+                        let path = format!("policies/{rel}");
+                        meta::parse(&path, text).map(|m| (*rel, path, m))
+                    })
+                    .collect::<Vec<_>>()
+            },
+        );
+        let Ok(regorus::rvm::program::DeserializationResult::Complete(program)) = program else {
             return Ok(None);
         };
         let mut rules: Vec<(RuleMeta, String)> = Vec::new();
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
-        for (rel, text) in bundled::BUNDLED {
-            let path = format!("policies/{rel}");
-            let Some(m) = meta::parse(&path, text)? else { continue };
-            let Some((_, entrypoint)) = bundled::ENTRY_POINTS.iter().find(|(r, _)| r == rel) else {
+        for parsed in metas {
+            let (rel, path, m) = parsed?;
+            let Some(m) = m else { continue };
+            let Some((_, entrypoint)) = bundled::ENTRY_POINTS.iter().find(|(r, _)| *r == rel) else {
                 return Ok(None);
             };
             check_ids(&mut ids, &m, &path)?;
@@ -395,71 +428,77 @@ impl Engine {
         }
     }
 
-    /// Evaluates every active rule over one unit's input.
+    /// Evaluates every active rule over one unit's input. The rules run as
+    /// a parallel iterator: on a busy pool one thread takes them in turn,
+    /// and a thread left idle (the last unit of a scan) takes some of them.
+    /// Each piece of the split has its own VM (and interpreter) over the
+    /// same input; results are merged in rule order.
     fn eval_input(&self, input: regorus::Value, root: &Arc<str>) -> UnitResult {
-        let mut vms: Vec<Option<RegoVM>> = self.programs.iter().map(|_| None).collect();
-        let mut interpreter: Option<regorus::Engine> = None;
-        let mut out = UnitResult { stats: Vec::with_capacity(self.active.len()), ..UnitResult::default() };
-        for rule in self.active.iter() {
-            let Some(meta) = self.rules.get(rule.index) else { continue };
-            let t = Instant::now();
-            let value: Result<regorus::Value, String> = match rule.vm {
-                Some((program, entry)) => match (vms.get_mut(program), self.programs.get(program)) {
-                    (Some(slot), Some(p)) => {
-                        let vm = slot.get_or_insert_with(|| {
-                            let mut vm = RegoVM::new();
-                            vm.load_program(p.clone());
-                            vm.set_max_instructions(usize::MAX);
-                            vm.set_execution_timer_config(Some(timer(self.rule_time_limit)));
-                            vm.set_input(input.clone());
-                            vm
-                        });
-                        vm.execute_entry_point_by_index(entry).map_err(|e| e.to_string())
-                    }
-                    _ => Err("no program for the rule".to_string()),
-                },
-                None => match (&mut interpreter, &self.rego) {
-                    (Some(rego), _) => rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}")),
-                    (slot @ None, Some(prepared)) => {
-                        let mut rego = prepared.clone();
-                        rego.set_input(input.clone());
-                        let value = rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}"));
-                        *slot = Some(rego);
-                        value
-                    }
-                    (None, None) => Err("no interpreter for the rule".to_string()),
-                },
-            };
-            let micros = micros(t);
-            let before = out.findings.len();
-            let mut errors = 0;
-            match value {
-                Ok(v) => {
-                    for message in collect_findings(meta, &v, &mut out.findings) {
-                        errors += 1;
-                        out.errors.push(Diagnostic::error(
-                            root.clone(),
-                            "rule",
-                            format!("rule {}: {message}", meta.id),
-                        ));
-                    }
+        let per_rule: Vec<RuleOutcome> = self
+            .active
+            .par_iter()
+            .map_init(|| Runners::new(self.programs.len()), |runners, rule| self.eval_rule(runners, rule, &input, root))
+            .collect();
+        let mut out = UnitResult { stats: Vec::with_capacity(per_rule.len()), ..UnitResult::default() };
+        for r in per_rule {
+            out.stats.push((r.findings.len(), r.errors.len(), r.micros));
+            out.findings.extend(r.findings);
+            out.errors.extend(r.errors);
+        }
+        out
+    }
+
+    /// Runs one rule over `input` with the VMs (or interpreter) of `runners`.
+    fn eval_rule(
+        &self,
+        runners: &mut Runners,
+        rule: &ActiveRule,
+        input: &regorus::Value,
+        root: &Arc<str>,
+    ) -> RuleOutcome {
+        let mut out = RuleOutcome::default();
+        let Some(meta) = self.rules.get(rule.index) else { return out };
+        let t = Instant::now();
+        let value: Result<regorus::Value, String> = match rule.vm {
+            Some((program, entry)) => match (runners.vms.get_mut(program), self.programs.get(program)) {
+                (Some(slot), Some(p)) => {
+                    let vm = slot.get_or_insert_with(|| {
+                        let mut vm = RegoVM::new();
+                        vm.load_program(p.clone());
+                        vm.set_max_instructions(usize::MAX);
+                        vm.set_execution_timer_config(Some(timer(self.rule_time_limit)));
+                        vm.set_input(input.clone());
+                        vm
+                    });
+                    vm.execute_entry_point_by_index(entry).map_err(|e| e.to_string())
                 }
-                Err(e) => {
-                    errors += 1;
-                    out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {e}", meta.id)));
+                _ => Err("no program for the rule".to_string()),
+            },
+            None => match (&mut runners.interpreter, &self.rego) {
+                (Some(rego), _) => rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}")),
+                (slot @ None, Some(prepared)) => {
+                    let mut rego = prepared.clone();
+                    rego.set_input(input.clone());
+                    let value = rego.eval_rule(rule.entrypoint.clone()).map_err(|e| format!("{e:#}"));
+                    *slot = Some(rego);
+                    value
                 }
-            }
-            if let Some(min) = self.min_severity {
-                let mut i = before;
-                while i < out.findings.len() {
-                    if out.findings.get(i).is_some_and(|f| f.severity < min) {
-                        out.findings.swap_remove(i);
-                    } else {
-                        i += 1;
-                    }
+                (None, None) => Err("no interpreter for the rule".to_string()),
+            },
+        };
+        out.micros = micros(t);
+        match value {
+            Ok(v) => {
+                for message in collect_findings(meta, &v, &mut out.findings) {
+                    out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {message}", meta.id)));
                 }
             }
-            out.stats.push((out.findings.len() - before, errors, micros));
+            Err(e) => {
+                out.errors.push(Diagnostic::error(root.clone(), "rule", format!("rule {}: {e}", meta.id)));
+            }
+        }
+        if let Some(min) = self.min_severity {
+            out.findings.retain(|f| f.severity >= min);
         }
         out
     }

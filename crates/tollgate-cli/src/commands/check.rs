@@ -158,11 +158,16 @@ pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T 
 impl CheckArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
         let config = CheckConfig::try_from(self)?;
-        let engine: Engine = config.engine.clone().build()?;
         let show_progress = config.format == Format::Text && console.err_is_terminal;
         let label = format!("scanning {}", display_paths(&config.paths));
-        let report = progress::with_spinner(show_progress, &label, || {
-            in_pool(config.threads, || engine.scan(&config.paths, &config.options))
+        // The engine is built on the scan's pool: its build reads the rules'
+        // metadata in parallel too.
+        let (engine, report) = progress::with_spinner(show_progress, &label, || {
+            in_pool(config.threads, || {
+                let engine: Engine = config.engine.clone().build()?;
+                let report = engine.scan(&config.paths, &config.options)?;
+                Ok::<_, tollgate_policy::Error>((engine, report))
+            })
         })??;
         let paths = PathStyle::from_current_dir();
         let color = config.format == Format::Text
