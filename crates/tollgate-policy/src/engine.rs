@@ -11,7 +11,8 @@
 //! of sets built with `x[k] contains v`; a function with conflicting
 //! outputs is undefined instead of an error). A scan converts each unit's
 //! graph (a root module, template or policy file) into a regorus value once
-//! and runs every selected rule over it. Units are evaluated in parallel.
+//! and runs every selected rule over it. Units are evaluated in parallel, and
+//! so are the rules of one unit when a thread is idle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -176,8 +177,8 @@ struct RuleOutcome {
     micros: u64,
 }
 
-/// The VMs (one per program, made on first use) and the interpreter one
-/// thread evaluates rules with over one unit's input.
+/// The VMs (one per program, made on first use) and the interpreter that
+/// one piece of a unit's rules is evaluated with, over the unit's input.
 struct Runners {
     vms: Vec<Option<RegoVM>>,
     interpreter: Option<regorus::Engine>,
