@@ -1,6 +1,6 @@
 //! The catalog: services, actions, lookups and wildcard expansion.
 
-use std::collections::{BTreeMap, HashSet};
+use std::borrow::Cow;
 use std::fmt;
 use std::io::Read;
 use std::path::Path;
@@ -13,7 +13,7 @@ use crate::error::CatalogError;
 use crate::glob;
 use crate::managed::{ManagedEntry, ManagedPolicy};
 use crate::set::{ActionId, ActionSet};
-use crate::tables::{self, RawManaged, Tables, TextError};
+use crate::tables::{self, Tables, TextError};
 
 /// The catalog shipped with tollgate (`data/catalog.tsv.gz`, see
 /// `data/README.md`) as the image `build.rs` writes from it: the tables
@@ -230,26 +230,22 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
 #[derive(Debug, Clone, Default)]
 struct ManagedTable {
+    /// Sorted by lowercase name.
     entries: Vec<ManagedEntry>,
-    /// Lowercase path (`service-role/awslambdabasicexecutionrole`) and lowercase name -> index.
-    index: BTreeMap<Box<str>, u32>,
+    /// Lowercase path (`service-role/awslambdabasicexecutionrole`) and
+    /// lowercase name -> index into `entries`, sorted by key. Borrowed
+    /// from the embedded image, where the build script wrote it.
+    index: Vec<(Cow<'static, str>, u32)>,
     text_bytes: usize,
 }
 
 impl ManagedTable {
-    fn new(raw: Vec<RawManaged<'static>>, text_bytes: usize) -> Self {
-        let mut entries: Vec<ManagedEntry> = raw.into_iter().map(ManagedEntry::from).collect();
-        entries.sort_by_cached_key(|a| a.name().to_ascii_lowercase());
-        let mut index = BTreeMap::new();
-        let mut seen_names = HashSet::new();
-        for (i, m) in entries.iter().enumerate() {
-            index.entry(m.path().to_ascii_lowercase().into()).or_insert(i as u32);
-            let name = m.name().to_ascii_lowercase();
-            if seen_names.insert(name.clone()) {
-                index.entry(name.into()).or_insert(i as u32);
-            }
-        }
-        ManagedTable { entries, index, text_bytes }
+    fn new((entries, index): tables::ManagedLookup<'static>, text_bytes: usize) -> Self {
+        ManagedTable { entries: entries.into_iter().map(ManagedEntry::from).collect(), index, text_bytes }
+    }
+
+    fn find(&self, key: &str) -> Option<u32> {
+        self.index.binary_search_by(|(k, _)| k.as_ref().cmp(key)).ok().and_then(|i| self.index.get(i)).map(|e| e.1)
     }
 }
 
@@ -415,7 +411,7 @@ impl Catalog {
         let managed = std::mem::take(&mut tables.managed);
         let managed_bytes = tables.managed_text_bytes as usize;
         let catalog = Catalog::from_tables(tables, origin, bytes.len());
-        let _ = catalog.managed.set(ManagedTable::new(managed, managed_bytes));
+        let _ = catalog.managed.set(ManagedTable::new(tables::managed_lookup(managed), managed_bytes));
         Ok(catalog)
     }
 
@@ -687,11 +683,11 @@ impl Catalog {
         };
         let lower = key.to_ascii_lowercase();
         let table = self.managed_table();
-        let idx = table.index.get(lower.as_str()).or_else(|| {
+        let idx = table.find(&lower).or_else(|| {
             // A path we do not know but a name we do: `policy/job-function/X` written as `policy/X`.
-            lower.rsplit_once('/').and_then(|(_, name)| table.index.get(name))
+            lower.rsplit_once('/').and_then(|(_, name)| table.find(name))
         })?;
-        table.entries.get(*idx as usize).map(|entry| ManagedPolicy { entry })
+        table.entries.get(idx as usize).map(|entry| ManagedPolicy { entry })
     }
 
     /// Every managed policy in the catalog, sorted by name.

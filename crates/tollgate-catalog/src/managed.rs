@@ -21,10 +21,6 @@ impl From<RawManaged<'static>> for ManagedEntry {
 }
 
 impl ManagedEntry {
-    pub(crate) fn path(&self) -> &str {
-        &self.path
-    }
-
     pub(crate) fn name(&self) -> &str {
         self.path.rsplit('/').next().unwrap_or(&self.path)
     }

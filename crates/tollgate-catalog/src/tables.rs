@@ -11,7 +11,7 @@ pub(crate) const IMAGE_MAGIC: &[u8; 8] = b"TGCATIMG";
 use std::borrow::Cow;
 
 /// Layout version of the image (not of the text format).
-pub(crate) const IMAGE_VERSION: u32 = 1;
+pub(crate) const IMAGE_VERSION: u32 = 2;
 
 /// One source the catalog was generated from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,13 +283,41 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
     w.strs(&t.condition_keys);
     w.u32s(&t.res_refs);
     w.u32s(&t.key_refs);
-    w.len(t.managed.len());
-    for m in &t.managed {
+    let (managed, index) = managed_lookup(t.managed.clone());
+    w.len(managed.len());
+    for m in &managed {
         w.str(&m.path);
         w.str(&m.version);
         w.str(&m.document);
     }
+    w.len(index.len());
+    for (key, i) in &index {
+        w.str(key);
+        w.u32(*i);
+    }
     w.0
+}
+
+/// The lookup table of the managed policies: the entries sorted by
+/// lowercase name (stable: file order among equal names), and the index
+/// from each lowercase path, and from each lowercase name where it first
+/// occurs, to the entry; sorted by key, the first entry kept per key.
+/// Computed by the build script for the embedded image (a process then
+/// only binary-searches it), at load time for a catalog file.
+pub(crate) fn managed_lookup<'a>(managed: Vec<RawManaged<'a>>) -> (Vec<RawManaged<'a>>, Vec<(Cow<'a, str>, u32)>) {
+    let name = |m: &RawManaged<'_>| m.path.rsplit('/').next().unwrap_or(&m.path).to_ascii_lowercase();
+    let mut entries = managed;
+    entries.sort_by_cached_key(|m| name(m));
+    let mut index: std::collections::BTreeMap<String, u32> = std::collections::BTreeMap::new();
+    let mut seen_names = std::collections::HashSet::new();
+    for (i, m) in entries.iter().enumerate() {
+        index.entry(m.path.to_ascii_lowercase()).or_insert(i as u32);
+        let n = name(m);
+        if seen_names.insert(n.clone()) {
+            index.entry(n).or_insert(i as u32);
+        }
+    }
+    (entries, index.into_iter().map(|(k, i)| (Cow::Owned(k), i)).collect())
 }
 
 /// Reads an image written by [`encode`], except its managed policies;
@@ -340,14 +368,30 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, &[u8]), String> {
 
 /// Reads the managed-policy section returned by [`decode`]; the texts stay
 /// in the image.
-pub(crate) fn decode_managed(section: &[u8]) -> Result<Vec<RawManaged<'_>>, String> {
+/// The entries come in lookup order with their index, as
+/// [`managed_lookup`] made them.
+pub(crate) type ManagedLookup<'a> = (Vec<RawManaged<'a>>, Vec<(Cow<'a, str>, u32)>);
+
+pub(crate) fn decode_managed(section: &[u8]) -> Result<ManagedLookup<'_>, String> {
     let mut r = Reader { buf: section, pos: 0 };
     let n = r.len()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
         out.push(RawManaged { path: r.str()?.into(), version: r.str()?.into(), document: r.str()?.into() });
     }
-    Ok(out)
+    let k = r.len()?;
+    let mut index = Vec::with_capacity(k);
+    let mut last: Option<&str> = None;
+    for _ in 0..k {
+        let key = r.str()?;
+        let i = r.u32()?;
+        if i as usize >= n || last.is_some_and(|l| l >= key) {
+            return Err("catalog image: bad managed-policy index".into());
+        }
+        last = Some(key);
+        index.push((Cow::Borrowed(key), i));
+    }
+    Ok((out, index))
 }
 
 #[cfg_attr(not(test), allow(dead_code))]
@@ -464,7 +508,22 @@ mod tests {
         let image = encode(&t);
         let (back, rest) = decode(&image).unwrap();
         assert_eq!(back, Tables { managed: Vec::new(), ..t.clone() });
-        assert_eq!(decode_managed(rest).unwrap(), t.managed);
+        assert_eq!(decode_managed(rest).unwrap(), managed_lookup(t.managed.clone()));
+    }
+
+    #[test]
+    fn managed_policies_are_indexed_by_lowercase_path_and_first_name() {
+        let raw = |path: &'static str| RawManaged { path: path.into(), version: "v1".into(), document: "{}".into() };
+        let (entries, index) =
+            managed_lookup(vec![raw("service-role/Zed"), raw("Alpha"), raw("job-function/Zed"), raw("alpha")]);
+        let paths: Vec<&str> = entries.iter().map(|m| m.path.as_ref()).collect();
+        assert_eq!(paths, ["Alpha", "alpha", "service-role/Zed", "job-function/Zed"]);
+        let index: Vec<(&str, u32)> = index.iter().map(|(k, i)| (k.as_ref(), *i)).collect();
+        assert_eq!(
+            index,
+            [("alpha", 0), ("job-function/zed", 3), ("service-role/zed", 2), ("zed", 2)],
+            "a path's first spelling wins; a name points at its first entry"
+        );
     }
 
     #[test]

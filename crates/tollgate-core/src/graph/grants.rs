@@ -558,10 +558,13 @@ fn levels(set: &ActionSet, catalog: &Catalog) -> BTreeMap<&'static str, usize> {
 }
 
 fn constrainable_write(set: &ActionSet, catalog: &Catalog) -> ActionSet {
-    let mut w = catalog.with_level(AccessLevel::Write).clone();
-    w.union_with(catalog.with_level(AccessLevel::PermissionsManagement));
+    // Built from `set` (sets store only the span they hold).
+    let mut w = set.clone();
+    w.intersect_with(catalog.with_level(AccessLevel::Write));
+    let mut pm = set.clone();
+    pm.intersect_with(catalog.with_level(AccessLevel::PermissionsManagement));
+    w.union_with(&pm);
     w.intersect_with(catalog.constrainable());
-    w.intersect_with(set);
     w
 }
 
@@ -570,8 +573,8 @@ fn names(set: &ActionSet, catalog: &Catalog, cap: usize) -> Vec<String> {
 }
 
 fn risky(set: &ActionSet, catalog: &Catalog, risk: Risk) -> Vec<String> {
-    let mut r = catalog.with_risk(risk).clone();
-    r.intersect_with(set);
+    let mut r = set.clone();
+    r.intersect_with(catalog.with_risk(risk));
     names(&r, catalog, usize::MAX)
 }
 
