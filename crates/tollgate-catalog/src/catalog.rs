@@ -200,9 +200,9 @@ struct ActionEntry {
 pub struct Catalog {
     info: CatalogInfo,
     /// Every action name, concatenated (one allocation instead of one per action).
-    names: String,
+    names: Cow<'static, str>,
     /// `names` in lowercase (same offsets): lookups compare bytes.
-    lower_names: String,
+    lower_names: Cow<'static, str>,
     services: Vec<ServiceEntry>,
     actions: Vec<ActionEntry>,
     resource_types: Vec<Box<str>>,
@@ -353,9 +353,11 @@ impl Catalog {
     /// section stays undecoded until a managed policy is looked up.
     fn from_image(image: &'static [u8], origin: &str) -> Result<Catalog, CatalogError> {
         let bad = |message: String| CatalogError::Format { origin: origin.to_owned(), line: 0, message };
-        let (tables, managed) = tables::decode(image).map_err(bad)?;
+        let (tables, names, managed) = tables::decode(image).map_err(bad)?;
         let managed_text_bytes = tables.managed_text_bytes as usize;
         let mut catalog = Catalog::from_tables(tables, origin, image.len());
+        catalog.names = Cow::Borrowed(names.names);
+        catalog.lower_names = Cow::Borrowed(names.lower);
         catalog.managed_pending = Some(managed);
         catalog.managed_text_bytes = managed_text_bytes;
         Ok(catalog)
@@ -436,9 +438,10 @@ impl Catalog {
             })
             .collect();
         let universe = actions.len();
-        let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::empty(universe));
-        let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::empty(universe));
-        let mut constrainable = ActionSet::empty(universe);
+        // Spanning the whole table from the start: no widening per insert.
+        let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::spanning(universe));
+        let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::spanning(universe));
+        let mut constrainable = ActionSet::spanning(universe);
         for (i, a) in actions.iter().enumerate() {
             if let Some(s) = by_level.get_mut(a.level.slot()) {
                 s.insert(i);
@@ -472,8 +475,8 @@ impl Catalog {
         };
         Catalog {
             info,
-            lower_names: t.names.to_ascii_lowercase(),
-            names: t.names,
+            lower_names: Cow::Owned(t.names.to_ascii_lowercase()),
+            names: Cow::Owned(t.names),
             services,
             actions,
             resource_types: t.resource_types.into_iter().map(String::into_boxed_str).collect(),

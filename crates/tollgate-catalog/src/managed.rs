@@ -11,7 +11,8 @@ pub(crate) struct ManagedEntry {
     /// Path after `policy/`: `AdministratorAccess`, `service-role/AWSLambdaBasicExecutionRole`.
     path: Cow<'static, str>,
     version: Cow<'static, str>,
-    document: Cow<'static, str>,
+    /// JSON text, not yet checked to be UTF-8.
+    document: Cow<'static, [u8]>,
 }
 
 impl From<RawManaged<'static>> for ManagedEntry {
@@ -53,14 +54,41 @@ impl<'a> ManagedPolicy<'a> {
         &self.entry.version
     }
 
-    /// The policy document as minified JSON text.
-    pub fn document_json(&self) -> &'a str {
-        &self.entry.document
+    /// The policy document as minified JSON text (an error if the catalog
+    /// holds bytes that are not UTF-8 for it).
+    pub fn document_json(&self) -> Result<&'a str, CatalogError> {
+        std::str::from_utf8(&self.entry.document)
+            .map_err(|e| CatalogError::Document { policy: self.entry.path.to_string(), message: e.to_string() })
     }
 
     /// The policy document, parsed.
     pub fn document(&self) -> Result<serde_json::Value, CatalogError> {
-        serde_json::from_str(&self.entry.document)
+        serde_json::from_slice(&self.entry.document)
             .map_err(|e| CatalogError::Document { policy: self.entry.path.to_string(), message: e.to_string() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_document_is_checked_when_read() {
+        let raw = |document: &'static [u8]| {
+            ManagedEntry::from(RawManaged {
+                path: "job-function/X".into(),
+                version: "v2".into(),
+                document: document.into(),
+            })
+        };
+        let good = raw(br#"{"Statement":[]}"#);
+        let p = ManagedPolicy { entry: &good };
+        assert_eq!(p.document_json().unwrap(), r#"{"Statement":[]}"#);
+        assert_eq!(p.document().unwrap()["Statement"], serde_json::json!([]));
+        assert_eq!((p.name(), p.path(), p.version()), ("X", "job-function/X", "v2"));
+        let bad = raw(b"{\"Statement\":\"\xff\"}");
+        let p = ManagedPolicy { entry: &bad };
+        assert!(matches!(p.document_json(), Err(CatalogError::Document { policy, .. }) if policy == "job-function/X"));
+        assert!(p.document().is_err());
     }
 }

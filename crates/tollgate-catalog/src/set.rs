@@ -38,6 +38,12 @@ impl ActionSet {
         ActionSet { first: 0, words: Vec::new(), universe: universe as u32 }
     }
 
+    /// The empty set, storing every word of the table (for a set that
+    /// will be filled across it).
+    pub(crate) fn spanning(universe: usize) -> Self {
+        ActionSet { first: 0, words: vec![0; universe.div_ceil(64)], universe: universe as u32 }
+    }
+
     /// Every action of a table of `universe` actions.
     pub(crate) fn full(universe: usize) -> Self {
         let mut s = ActionSet::empty(universe);

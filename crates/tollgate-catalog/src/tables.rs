@@ -11,7 +11,7 @@ pub(crate) const IMAGE_MAGIC: &[u8; 8] = b"TGCATIMG";
 use std::borrow::Cow;
 
 /// Layout version of the image (not of the text format).
-pub(crate) const IMAGE_VERSION: u32 = 2;
+pub(crate) const IMAGE_VERSION: u32 = 3;
 
 /// One source the catalog was generated from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +54,8 @@ pub(crate) struct RawAction {
 pub(crate) struct RawManaged<'a> {
     pub(crate) path: Cow<'a, str>,
     pub(crate) version: Cow<'a, str>,
-    pub(crate) document: Cow<'a, str>,
+    /// JSON text; UTF-8 is checked when it is read (most are never read).
+    pub(crate) document: Cow<'a, [u8]>,
 }
 
 /// Everything a catalog holds, services and actions sorted for binary search.
@@ -203,7 +204,11 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
                     return Err(err(n, "empty managed policy path".into()));
                 }
                 t.managed_text_bytes += line.len() as u64 + 1;
-                t.managed.push(RawManaged { path: path.into(), version: version.into(), document: document.into() });
+                t.managed.push(RawManaged {
+                    path: path.into(),
+                    version: version.into(),
+                    document: document.into_bytes().into(),
+                });
             }
             other => return Err(err(n, format!("unknown record kind `{other}`"))),
         }
@@ -261,6 +266,7 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
         w.str(&s.licence);
     }
     w.str(&t.names);
+    w.str(&t.names.to_ascii_lowercase());
     w.len(t.services.len());
     for s in &t.services {
         w.str(&s.prefix);
@@ -288,7 +294,7 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
     for m in &managed {
         w.str(&m.path);
         w.str(&m.version);
-        w.str(&m.document);
+        w.bytes(&m.document);
     }
     w.len(index.len());
     for (key, i) in &index {
@@ -323,7 +329,17 @@ pub(crate) fn managed_lookup<'a>(managed: Vec<RawManaged<'a>>) -> (Vec<RawManage
 /// Reads an image written by [`encode`], except its managed policies;
 /// returns the tables and the bytes of the managed-policy section (for
 /// [`decode_managed`]).
-pub(crate) fn decode(image: &[u8]) -> Result<(Tables, &[u8]), String> {
+/// Action names as stored in an image, borrowed from it: as AWS spells
+/// them and in lowercase, at the same offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct ImageNames<'a> {
+    pub(crate) names: &'a str,
+    pub(crate) lower: &'a str,
+}
+
+/// `Tables::names` is left empty: the names stay in the image
+/// ([`ImageNames`]).
+pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), String> {
     let mut r = Reader { buf: image, pos: 0 };
     if r.bytes(IMAGE_MAGIC.len())? != IMAGE_MAGIC {
         return Err("not a catalog image".into());
@@ -336,7 +352,10 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, &[u8]), String> {
     for _ in 0..r.len()? {
         t.sources.push(RawSource { name: r.string()?, version: r.string()?, date: r.string()?, licence: r.string()? });
     }
-    t.names = r.string()?;
+    let names = ImageNames { names: r.str()?, lower: r.str()? };
+    if names.lower.len() != names.names.len() {
+        return Err("catalog image: lowercase names differ in length".into());
+    }
     let n = r.len()?;
     t.services.reserve(n);
     for _ in 0..n {
@@ -363,7 +382,7 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, &[u8]), String> {
     t.res_refs = r.u32s()?;
     t.key_refs = r.u32s()?;
     let rest = image.get(r.pos..).unwrap_or(&[]);
-    Ok((t, rest))
+    Ok((t, names, rest))
 }
 
 /// Reads the managed-policy section returned by [`decode`]; the texts stay
@@ -377,7 +396,7 @@ pub(crate) fn decode_managed(section: &[u8]) -> Result<ManagedLookup<'_>, String
     let n = r.len()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        out.push(RawManaged { path: r.str()?.into(), version: r.str()?.into(), document: r.str()?.into() });
+        out.push(RawManaged { path: r.str()?.into(), version: r.str()?.into(), document: r.blob()?.into() });
     }
     let k = r.len()?;
     let mut index = Vec::with_capacity(k);
@@ -412,8 +431,12 @@ impl Writer {
     }
 
     fn str(&mut self, s: &str) {
-        self.len(s.len());
-        self.0.extend_from_slice(s.as_bytes());
+        self.bytes(s.as_bytes());
+    }
+
+    fn bytes(&mut self, b: &[u8]) {
+        self.len(b.len());
+        self.0.extend_from_slice(b);
     }
 
     fn strs(&mut self, v: &[String]) {
@@ -464,9 +487,13 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, String> {
+        std::str::from_utf8(self.blob()?).map_err(|_| "catalog image: string not UTF-8".into())
+    }
+
+    /// Length-prefixed bytes.
+    fn blob(&mut self) -> Result<&'a [u8], String> {
         let n = self.u32()? as usize;
-        let b = self.bytes(n)?;
-        std::str::from_utf8(b).map_err(|_| "catalog image: string not UTF-8".into())
+        self.bytes(n)
     }
 
     fn string(&mut self) -> Result<String, String> {
@@ -506,14 +533,15 @@ mod tests {
         assert_eq!(t.text_bytes + t.managed_text_bytes, TEXT.len() as u64);
 
         let image = encode(&t);
-        let (back, rest) = decode(&image).unwrap();
-        assert_eq!(back, Tables { managed: Vec::new(), ..t.clone() });
+        let (back, names, rest) = decode(&image).unwrap();
+        assert_eq!(back, Tables { managed: Vec::new(), names: String::new(), ..t.clone() });
+        assert_eq!(names, ImageNames { names: &t.names, lower: &t.names.to_ascii_lowercase() });
         assert_eq!(decode_managed(rest).unwrap(), managed_lookup(t.managed.clone()));
     }
 
     #[test]
     fn managed_policies_are_indexed_by_lowercase_path_and_first_name() {
-        let raw = |path: &'static str| RawManaged { path: path.into(), version: "v1".into(), document: "{}".into() };
+        let raw = |path: &'static str| RawManaged { path: path.into(), version: "v1".into(), document: b"{}".into() };
         let (entries, index) =
             managed_lookup(vec![raw("service-role/Zed"), raw("Alpha"), raw("job-function/Zed"), raw("alpha")]);
         let paths: Vec<&str> = entries.iter().map(|m| m.path.as_ref()).collect();
@@ -531,7 +559,7 @@ mod tests {
         let image = encode(&parse_text(TEXT).unwrap());
         for cut in 0..image.len() {
             let prefix = image.get(..cut).unwrap();
-            if let Ok((_, rest)) = decode(prefix) {
+            if let Ok((_, _, rest)) = decode(prefix) {
                 assert!(decode_managed(rest).is_err(), "cut at {cut}");
             }
         }

@@ -51,7 +51,7 @@ fn embedded_image_equals_the_shipped_text() {
     assert_eq!(row(&image), row(&text));
     let policies = |c: &Catalog| -> Vec<(String, String, String)> {
         c.managed_policies()
-            .map(|p| (p.path().to_owned(), p.version().to_owned(), p.document_json().to_owned()))
+            .map(|p| (p.path().to_owned(), p.version().to_owned(), p.document_json().expect("utf-8").to_owned()))
             .collect()
     };
     assert_eq!(policies(&image), policies(&text));
@@ -347,8 +347,8 @@ fn from_file_reads_plain_and_gzip_and_rejects_garbage() {
     assert_eq!(eager.info().managed_policies, 1_237);
     assert_eq!(eager.info().text_bytes, catalog().info().text_bytes);
     assert_eq!(
-        eager.managed_policy("IAMFullAccess").map(|p| p.document_json().to_owned()),
-        catalog().managed_policy("IAMFullAccess").map(|p| p.document_json().to_owned())
+        eager.managed_policy("IAMFullAccess").map(|p| p.document_json().expect("utf-8").to_owned()),
+        catalog().managed_policy("IAMFullAccess").map(|p| p.document_json().expect("utf-8").to_owned())
     );
 
     let bad = |text: &str| {
