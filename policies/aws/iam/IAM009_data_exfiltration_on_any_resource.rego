@@ -63,21 +63,23 @@ exposed(s) := array.concat(
 	object.get(s.grants, "credentials_exposure", []),
 )
 
-# The patterns of `s` that grant at least one of `actions`: a sample entry
-# names it, or the pattern matches it by glob. NotAction patterns are shown
-# as `NotAction "..."`.
-granting(s, actions) := sort({show_pattern(pat) |
+# The patterns of `s` that grant at least one of the exposed actions: the
+# catalog annotation lists, per pattern, the risk lists its actions (after
+# the Denies) are on. NotAction patterns are shown as `NotAction "..."`.
+granting(s) := sort({show_pattern(pat) |
 	some pat in s.grants.patterns
-	some a in actions
-	pattern_grants(pat, a)
+	pattern_grants(pat)
 })
 
-pattern_grants(pat, a) if {
+exposure_lists := {"data_exfiltration", "credentials_exposure"}
+
+pattern_grants(pat) if {
 	not pat.not
-	iam.matches(pat.pattern, a)
+	some r in object.get(pat, "risks", [])
+	r in exposure_lists
 }
 
-pattern_grants(pat, _) if pat.not
+pattern_grants(pat) if pat.not
 
 show_pattern(pat) := sprintf("NotAction %q", [pat.pattern]) if pat.not
 
@@ -109,7 +111,7 @@ deny contains f if {
 	actions := exposed(s)
 	count(actions) > 0
 	f := {
-		"msg": sprintf("%s on %s (granted by %s)%s", [capped(actions), scope(s), concat(", ", granting(s, actions)), iam.deny_note(s, actions)]),
+		"msg": sprintf("%s on %s (granted by %s)%s", [capped(actions), scope(s), concat(", ", granting(s)), iam.deny_note(s, actions)]),
 		"loc": s.loc,
 	}
 }

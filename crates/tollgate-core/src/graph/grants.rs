@@ -126,7 +126,20 @@ pub struct PatternGrant {
     /// `Deny` statements; the other fields then describe what remains.
     #[serde(skip_serializing_if = "is_zero")]
     pub denied: usize,
+    /// The risk lists of the statement (`escalation`,
+    /// `credentials_exposure`, `data_exfiltration`) that some matched
+    /// action of this pattern is on.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub risks: Vec<&'static str>,
 }
+
+/// The risk classes a statement lists its granted actions for, with the
+/// names of those lists (and of a pattern's `risks`).
+const LISTED_RISKS: [(Risk, &str); 3] = [
+    (Risk::PrivilegeEscalation, "escalation"),
+    (Risk::CredentialsExposure, "credentials_exposure"),
+    (Risk::DataExfiltration, "data_exfiltration"),
+];
 
 /// A `Deny` statement that removed actions from an `Allow` statement.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -598,6 +611,7 @@ fn pattern_grant(p: &str, not: bool, catalog: &Catalog) -> Result<PatternGrant, 
                 constrainable_write: usize::from(write && a.resource_constrainable()),
                 sample: vec![a.full_name()],
                 denied: 0,
+                risks: LISTED_RISKS.iter().filter(|(r, _)| a.has_risk(*r)).map(|(_, name)| *name).collect(),
             });
         }
     }
@@ -623,6 +637,11 @@ fn pattern_of_set(p: &str, not: bool, set: &ActionSet, catalog: &Catalog) -> Pat
         constrainable_write: sum.constrainable_write.len(),
         sample: names(set, catalog, SAMPLE_CAP),
         denied: 0,
+        risks: LISTED_RISKS
+            .iter()
+            .filter(|(r, _)| set.intersects(catalog.with_risk(*r)))
+            .map(|(_, name)| *name)
+            .collect(),
     }
 }
 

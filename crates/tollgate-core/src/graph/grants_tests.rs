@@ -597,3 +597,27 @@ fn hostile_resource_lists_do_not_stall_annotation() {
     assert!(st[0].grants.is_some() && st[149].grants.is_some());
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "took {:?}", started.elapsed());
 }
+
+#[test]
+fn patterns_name_the_risk_lists_of_what_they_grant() {
+    let st = annotate(json!({"Statement": [
+        {"Effect": "Allow", "Action": ["iam:PassRole", "s3:Get*", "ec2:Describe*", "iam:Create*"], "Resource": "*"},
+        {"Effect": "Deny", "Action": ["s3:GetObject*", "s3:GetBucketObjectLockConfiguration"], "Resource": "*"},
+    ]}));
+    let g = allow_grants(&st, 0);
+    let risks: Vec<(&str, &[&str])> = g.patterns.iter().map(|p| (p.pattern.as_str(), p.risks.as_slice())).collect();
+    assert_eq!(
+        risks,
+        [
+            ("iam:PassRole", &["escalation"][..]),
+            // The Deny takes s3:GetObject: no data-exfiltration action is left.
+            ("s3:Get*", &[][..]),
+            ("ec2:Describe*", &[][..]),
+            ("iam:Create*", &["escalation", "credentials_exposure"][..]),
+        ]
+    );
+    assert!(g.data_exfiltration.is_empty(), "{:?}", g.data_exfiltration);
+    let without_deny = grants_of(json!({"Statement": {"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}}));
+    assert_eq!(without_deny.patterns[0].risks, ["data_exfiltration"]);
+    assert!(without_deny.data_exfiltration.contains(&"s3:GetObject".to_string()));
+}
