@@ -101,9 +101,14 @@ impl ActionSet {
             return;
         }
         let w = id / 64;
+        let bit = 1u64 << (id % 64);
+        if let Some(x) = w.checked_sub(self.first as usize).and_then(|j| self.words.get_mut(j)) {
+            *x |= bit;
+            return;
+        }
         self.cover(w, w + 1);
         if let Some(x) = self.span_mut(w, w + 1).first_mut() {
-            *x |= 1u64 << (id % 64);
+            *x |= bit;
         }
     }
 
