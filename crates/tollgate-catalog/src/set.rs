@@ -184,7 +184,7 @@ impl ActionSet {
         }
     }
 
-    /// The words both sets store: the index of the first and the two slices.
+    /// The words both sets store, as two slices over the same word indexes.
     fn overlap<'a>(&'a self, other: &'a ActionSet) -> (&'a [u64], &'a [u64]) {
         let lo = self.first.max(other.first) as usize;
         let hi = (self.first as usize + self.words.len()).min(other.first as usize + other.words.len());

@@ -248,8 +248,10 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
 }
 
 /// Writes the tables as an image: header, then every table but the managed
-/// policies, then (at the end, so a reader can stop before it) the managed
-/// policies. Integers are little-endian `u32`, strings length-prefixed UTF-8.
+/// policies (the action names also in lowercase), then (at the end, so a
+/// reader can stop before it) the managed policies in lookup order and
+/// their lookup index ([`managed_lookup`]). Integers are little-endian
+/// `u32`, strings length-prefixed UTF-8.
 /// (Written by `build.rs`; the library only reads images.)
 #[cfg_attr(not(test), allow(dead_code))]
 pub(crate) fn encode(t: &Tables) -> Vec<u8> {
@@ -310,7 +312,7 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
 /// occurs, to the entry; sorted by key, the first entry kept per key.
 /// Computed by the build script for the embedded image (a process then
 /// only binary-searches it), at load time for a catalog file.
-pub(crate) fn managed_lookup<'a>(managed: Vec<RawManaged<'a>>) -> (Vec<RawManaged<'a>>, Vec<(Cow<'a, str>, u32)>) {
+pub(crate) fn managed_lookup(managed: Vec<RawManaged<'_>>) -> ManagedLookup<'_> {
     let name = |m: &RawManaged<'_>| m.path.rsplit('/').next().unwrap_or(&m.path).to_ascii_lowercase();
     let mut entries = managed;
     entries.sort_by_cached_key(|m| name(m));
@@ -326,9 +328,6 @@ pub(crate) fn managed_lookup<'a>(managed: Vec<RawManaged<'a>>) -> (Vec<RawManage
     (entries, index.into_iter().map(|(k, i)| (Cow::Owned(k), i)).collect())
 }
 
-/// Reads an image written by [`encode`], except its managed policies;
-/// returns the tables and the bytes of the managed-policy section (for
-/// [`decode_managed`]).
 /// Action names as stored in an image, borrowed from it: as AWS spells
 /// them and in lowercase, at the same offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -337,8 +336,10 @@ pub(crate) struct ImageNames<'a> {
     pub(crate) lower: &'a str,
 }
 
-/// `Tables::names` is left empty: the names stay in the image
-/// ([`ImageNames`]).
+/// Reads an image written by [`encode`], except its managed policies;
+/// returns the tables, the action names (`Tables::names` is left empty:
+/// the names stay in the image) and the bytes of the managed-policy
+/// section (for [`decode_managed`]).
 pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), String> {
     let mut r = Reader { buf: image, pos: 0 };
     if r.bytes(IMAGE_MAGIC.len())? != IMAGE_MAGIC {
@@ -385,12 +386,12 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), St
     Ok((t, names, rest))
 }
 
-/// Reads the managed-policy section returned by [`decode`]; the texts stay
-/// in the image.
-/// The entries come in lookup order with their index, as
-/// [`managed_lookup`] made them.
+/// The managed policies in lookup order with their index, as
+/// [`managed_lookup`] makes them.
 pub(crate) type ManagedLookup<'a> = (Vec<RawManaged<'a>>, Vec<(Cow<'a, str>, u32)>);
 
+/// Reads the managed-policy section returned by [`decode`] (the entries and
+/// the index the build script wrote); the texts stay in the image.
 pub(crate) fn decode_managed(section: &[u8]) -> Result<ManagedLookup<'_>, String> {
     let mut r = Reader { buf: section, pos: 0 };
     let n = r.len()?;
