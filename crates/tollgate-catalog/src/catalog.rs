@@ -355,9 +355,8 @@ impl Catalog {
         let bad = |message: String| CatalogError::Format { origin: origin.to_owned(), line: 0, message };
         let (tables, names, managed) = tables::decode(image).map_err(bad)?;
         let managed_text_bytes = tables.managed_text_bytes as usize;
-        let mut catalog = Catalog::from_tables(tables, origin, image.len());
-        catalog.names = Cow::Borrowed(names.names);
-        catalog.lower_names = Cow::Borrowed(names.lower);
+        let names = (Cow::Borrowed(names.names), Cow::Borrowed(names.lower));
+        let mut catalog = Catalog::from_tables(tables, names, origin, image.len());
         catalog.managed_pending = Some(managed);
         catalog.managed_text_bytes = managed_text_bytes;
         Ok(catalog)
@@ -412,14 +411,22 @@ impl Catalog {
         })?;
         let managed = std::mem::take(&mut tables.managed);
         let managed_bytes = tables.managed_text_bytes as usize;
-        let catalog = Catalog::from_tables(tables, origin, bytes.len());
+        let names = std::mem::take(&mut tables.names);
+        let lower = names.to_ascii_lowercase();
+        let catalog = Catalog::from_tables(tables, (Cow::Owned(names), Cow::Owned(lower)), origin, bytes.len());
         let _ = catalog.managed.set(ManagedTable::new(tables::managed_lookup(managed), managed_bytes));
         Ok(catalog)
     }
 
-    /// The catalog of parsed tables (without its managed-policy table):
-    /// the per-level, per-risk and constrainable sets are derived here.
-    fn from_tables(t: Tables, origin: &str, stored_bytes: usize) -> Catalog {
+    /// The catalog of parsed tables (without its managed-policy table) and
+    /// its action names (as AWS spells them, and in lowercase): the
+    /// per-level, per-risk and constrainable sets are derived here.
+    fn from_tables(
+        t: Tables,
+        (names, lower_names): (Cow<'static, str>, Cow<'static, str>),
+        origin: &str,
+        stored_bytes: usize,
+    ) -> Catalog {
         let services: Vec<ServiceEntry> = t
             .services
             .into_iter()
@@ -475,8 +482,8 @@ impl Catalog {
         };
         Catalog {
             info,
-            lower_names: Cow::Owned(t.names.to_ascii_lowercase()),
-            names: Cow::Owned(t.names),
+            names,
+            lower_names,
             services,
             actions,
             resource_types: t.resource_types.into_iter().map(String::into_boxed_str).collect(),

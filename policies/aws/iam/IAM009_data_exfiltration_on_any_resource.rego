@@ -56,12 +56,15 @@ import rego.v1
 
 import data.tollgate.lib.iam
 
+# The grants' risk lists this rule reports, in message order.
+exposure_lists := ["data_exfiltration", "credentials_exposure"]
+
 # Granted actions of `s` tagged as data exfiltration, then those tagged as
 # credential exposure (canonical names in catalog order; complete lists).
-exposed(s) := array.concat(
-	object.get(s.grants, "data_exfiltration", []),
-	object.get(s.grants, "credentials_exposure", []),
-)
+exposed(s) := [a |
+	some list in exposure_lists
+	some a in object.get(s.grants, list, [])
+]
 
 # The patterns of `s` that grant at least one of the exposed actions: the
 # catalog annotation lists, per pattern, the risk lists its actions (after
@@ -70,8 +73,6 @@ granting(s) := sort({show_pattern(pat) |
 	some pat in s.grants.patterns
 	pattern_grants(pat)
 })
-
-exposure_lists := {"data_exfiltration", "credentials_exposure"}
 
 pattern_grants(pat) if {
 	not pat.not
