@@ -38,9 +38,9 @@ import data.tollgate.lib.iam
 
 deny contains f if {
 	some p in input.policies
-	iam.identity_policy(p)
+	p.role == "identity"
 	some s in p.statements
-	iam.is_allow(s)
+	s.effect == "Allow"
 	count(s.not_actions) > 0
 	f := {
 		"msg": sprintf("NotAction %s in an Allow grants every other action", [iam.show_list(s.not_actions)]),
@@ -50,9 +50,9 @@ deny contains f if {
 
 deny contains f if {
 	some p in input.policies
-	iam.identity_policy(p)
+	p.role == "identity"
 	some s in p.statements
-	iam.is_allow(s)
+	s.effect == "Allow"
 	count(s.not_resources) > 0
 	f := {
 		"msg": sprintf("NotResource %s in an Allow applies to every other resource", [iam.show_list(s.not_resources)]),

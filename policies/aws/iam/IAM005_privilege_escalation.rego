@@ -119,18 +119,6 @@ resource_ok(s, "star") if "*" in s.resources
 
 method_actions := {lower(a) | some m in methods; some a in m.actions}
 
-key(p, i) := sprintf("%s/%d", [p.id, i])
-
-# Per statement (keyed by policy id and index): the method actions it grants.
-statement_grants[k] := granted if {
-	some p in input.policies
-	iam.identity_policy(p)
-	some i, s in p.statements
-	iam.is_allow(s)
-	k := key(p, i)
-	granted := statement_actions(s)
-}
-
 # With the catalog annotation, its expansion; without it (a graph built
 # elsewhere), the `Action` patterns matched by glob.
 statement_actions(s) := expanded(s) if is_object(s.grants)
@@ -141,7 +129,7 @@ statement_actions(s) := matched(s) if not is_object(s.grants)
 matched(s) := {a |
 	some pattern in s.actions
 	is_string(pattern)
-	not iam.full_wildcard(pattern)
+	not pattern in {"*", "*:*"}
 	some a in candidates(pattern)
 	iam.matches(pattern, a)
 }
@@ -150,14 +138,14 @@ matched(s) := {a |
 # same policy's Denies, including what `NotAction` grants). A statement
 # with the full wildcard is IAM001's.
 expanded(s) := {lower(a) |
-	not full_wildcard_statement(s)
-	some a in object.get(s.grants, "escalation", [])
+	some a in s.grants.escalation
 	lower(a) in method_actions
+	not full_wildcard_statement(s)
 }
 
 full_wildcard_statement(s) if {
 	some pattern in s.actions
-	iam.full_wildcard(pattern)
+	pattern in {"*", "*:*"}
 }
 
 # Method actions by service, so a pattern is only matched against its own service's.
@@ -171,18 +159,17 @@ candidates(pattern) := actions_by_service[split(lower(pattern), ":")[0]]
 
 candidates(pattern) := method_actions if iam.wildcard(split(pattern, ":")[0])
 
-# Per policy: the method actions any of its statements grants.
-policy_grants[p.id] := granted if {
-	some p in input.policies
-	iam.identity_policy(p)
-	granted := {a | some i, _ in p.statements; some a in statement_grants[key(p, i)]}
+# The method actions any Allow statement of policy `p` grants.
+policy_actions(p) := {a |
+	some s in p.statements
+	s.effect == "Allow"
+	some a in statement_actions(s)
 }
 
-# Methods whose first action statement `i` of policy `p` grants on a
-# qualifying resource, with every other action granted somewhere in `p`.
-escalations(p, i, s) := {name |
-	own := statement_grants[key(p, i)]
-	granted := policy_grants[p.id]
+# Methods whose first action is in `own` (granted by statement `s` on a
+# qualifying resource), with every other action in `granted` (granted
+# somewhere in the same policy).
+escalations(own, granted, s) := {name |
 	some m in methods
 	lower(m.actions[0]) in own
 	resource_ok(s, m.scope)
@@ -202,15 +189,35 @@ summary(names) := sprintf("%s (and %d more)", [concat("; ", array.slice(sorted, 
 	count(sorted) > 4
 }
 
+# The statement's own method actions are computed inline for annotated
+# statements: a function call per statement costs more in the VM than the
+# whole test on the (mostly empty) escalation list.
 deny contains f if {
 	some p in input.policies
-	iam.identity_policy(p)
-	some i, s in p.statements
-	count(statement_grants[key(p, i)]) > 0
-	names := escalations(p, i, s)
+	p.role == "identity"
+	some s in p.statements
+	s.effect == "Allow"
+	own := {lower(a) | some a in s.grants.escalation; lower(a) in method_actions}
+	count(own) > 0
+	f := finding(p, s, own)
+}
+
+deny contains f if {
+	some p in input.policies
+	p.role == "identity"
+	some s in p.statements
+	s.effect == "Allow"
+	not is_object(s.grants)
+	own := matched(s)
+	count(own) > 0
+	f := finding(p, s, own)
+}
+
+finding(p, s, own) := {
+	"msg": sprintf("privilege escalation: %s%s", [summary(names), iam.deny_note(s, own)]),
+	"loc": s.loc,
+} if {
+	not full_wildcard_statement(s)
+	names := escalations(own, policy_actions(p), s)
 	count(names) > 0
-	f := {
-		"msg": sprintf("privilege escalation: %s%s", [summary(names), iam.deny_note(s, statement_grants[key(p, i)])]),
-		"loc": s.loc,
-	}
 }

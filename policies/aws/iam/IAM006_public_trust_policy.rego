@@ -65,13 +65,15 @@ trust_policy(p) if {
 	}
 }
 
+# Computed once for both rule bodies.
+trust_policies := [p | some p in input.policies; trust_policy(p)]
+
 deny contains f if {
-	some p in input.policies
-	trust_policy(p)
+	some p in trust_policies
 	some s in p.statements
-	iam.is_allow(s)
-	not iam.narrowed(s)
+	s.effect == "Allow"
 	some v in iam.public_principals(s)
+	not iam.narrowed(s)
 	f := {
 		"msg": sprintf("Principal %q can assume the role without a narrowing condition", [v]),
 		"loc": s.loc,
@@ -79,12 +81,11 @@ deny contains f if {
 }
 
 deny contains f if {
-	some p in input.policies
-	trust_policy(p)
+	some p in trust_policies
 	some s in p.statements
-	iam.is_allow(s)
-	not iam.narrowed(s)
+	s.effect == "Allow"
 	count(s.not_principals) > 0
+	not iam.narrowed(s)
 	f := {
 		"msg": "NotPrincipal in an Allow lets every other principal assume the role",
 		"loc": s.loc,

@@ -66,6 +66,7 @@ holder(a) := "" if not is_string(a.principal)
 
 deny contains f if {
 	some a in input.attachments
+	is_string(a.policy_arn) # before the call: most attachments name a policy of the configuration, unknown before apply
 	name := managed_name(a.policy_arn)
 	sev := severity(name)
 	f := {

@@ -113,13 +113,13 @@ statements_of(principal) := array.concat(
 	[{"s": s, "loc": s.loc} |
 		some p in identity_policies_of(principal)
 		some s in p.statements
-		iam.is_allow(s)
+		s.effect == "Allow"
 		is_object(s.grants)
 	],
 	[{"s": s, "loc": attachment_loc(m, principal)} |
 		some m in managed_policies_of(principal)
 		some s in m.statements
-		iam.is_allow(s)
+		s.effect == "Allow"
 		is_object(s.grants)
 	],
 )
@@ -128,7 +128,7 @@ identity_policies_of(principal) := [input.policies[i] | some i in object.get(pri
 
 identity_policies_of(principal) := [p |
 	some p in input.policies
-	iam.identity_policy(p)
+	p.role == "identity"
 	principal in p.principals
 ] if not principal_of[principal]
 
@@ -183,17 +183,17 @@ held_statements(addr) := array.concat(
 boundary_statements(addr, b) := array.concat(
 	[s |
 		some p in input.policies
-		iam.identity_policy(p)
+		p.role == "identity"
 		p.owner == b.policy
 		some s in p.statements
-		iam.is_allow(s)
+		s.effect == "Allow"
 		is_object(s.grants)
 	],
 	[s |
 		some m in input.aws_managed_policies
 		addr in object.get(m, "boundary_of", [])
 		some s in m.statements
-		iam.is_allow(s)
+		s.effect == "Allow"
 		is_object(s.grants)
 	],
 )
@@ -325,7 +325,7 @@ trusted_services(r) := {lower(v) |
 	p.role == "trust"
 	p.owner == r.address
 	some s in p.statements
-	iam.is_allow(s)
+	s.effect == "Allow"
 	some v in object.get(s.principals, "Service", [])
 	is_string(v)
 	contains(lower(v), ".amazonaws.com")
@@ -429,26 +429,42 @@ boundary_note(g, who) := sprintf(", unless the permissions boundary %s of %s (no
 
 boundary_note(g, _) := "" if not g.unresolved
 
-# Every path: the PassRole statement's location, and the path's text.
 # Some Allow statement of the unit grants iam:PassRole. Every path starts
 # with one (a holder's statements come from `policies` and
 # `aws_managed_policies`), so without it nothing else is computed.
+# (`grants_action(s, "iam:PassRole")`, written out in each body: a function
+# call per statement costs more in the VM than the test.)
 passrole_granted if {
 	some p in input.policies
 	some s in p.statements
-	iam.is_allow(s)
-	is_object(s.grants)
-	grants_action(s, "iam:PassRole")
+	s.effect == "Allow"
+	s.grants.all_actions
+}
+
+passrole_granted if {
+	some p in input.policies
+	some s in p.statements
+	s.effect == "Allow"
+	some a in s.grants.escalation
+	lower(a) == "iam:passrole"
 }
 
 passrole_granted if {
 	some m in input.aws_managed_policies
 	some s in m.statements
-	iam.is_allow(s)
-	is_object(s.grants)
-	grants_action(s, "iam:PassRole")
+	s.effect == "Allow"
+	s.grants.all_actions
 }
 
+passrole_granted if {
+	some m in input.aws_managed_policies
+	some s in m.statements
+	s.effect == "Allow"
+	some a in s.grants.escalation
+	lower(a) == "iam:passrole"
+}
+
+# Every path: the PassRole statement's location, and the path's text.
 paths contains [x.loc, text] if {
 	passrole_granted
 	some h in input.resources

@@ -88,7 +88,7 @@ show_pattern(pat) := sprintf("%q", [pat.pattern]) if not pat.not
 
 full_wildcard_statement(s) if {
 	some a in s.actions
-	iam.full_wildcard(a)
+	a in {"*", "*:*"}
 }
 
 scope(s) := "Resource \"*\"" if "*" in s.resources
@@ -104,13 +104,13 @@ capped(names) := sprintf("%s (and %d more)", [concat(", ", array.slice(names, 0,
 
 deny contains f if {
 	some p in input.policies
-	iam.identity_policy(p)
+	p.role == "identity"
 	some s in p.statements
-	iam.is_allow(s)
+	s.effect == "Allow"
 	s.grants.any_resource
-	not full_wildcard_statement(s)
 	actions := exposed(s)
 	count(actions) > 0
+	not full_wildcard_statement(s)
 	f := {
 		"msg": sprintf("%s on %s (granted by %s)%s", [capped(actions), scope(s), concat(", ", granting(s)), iam.deny_note(s, actions)]),
 		"loc": s.loc,

@@ -67,16 +67,12 @@ bucket_policy_ids contains p.id if {
 	startswith(r, "arn:aws:s3:::")
 }
 
-open_statement(p, s) if {
-	p.id in bucket_policy_ids
-	iam.is_allow(s)
-	not iam.narrowed(s)
-}
-
 deny contains f if {
 	some p in input.policies
+	p.id in bucket_policy_ids
 	some s in p.statements
-	open_statement(p, s)
+	s.effect == "Allow"
+	not iam.narrowed(s)
 	some v in iam.public_principals(s)
 	f := {
 		"msg": sprintf("Principal %q allowed %s without a narrowing condition", [v, iam.show_list(s.actions)]),
@@ -86,8 +82,10 @@ deny contains f if {
 
 deny contains f if {
 	some p in input.policies
+	p.id in bucket_policy_ids
 	some s in p.statements
-	open_statement(p, s)
+	s.effect == "Allow"
+	not iam.narrowed(s)
 	count(s.not_principals) > 0
 	f := {
 		"msg": sprintf("NotPrincipal in an Allow grants %s to every other principal", [iam.show_list(s.actions)]),
