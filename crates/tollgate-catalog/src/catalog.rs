@@ -571,11 +571,28 @@ impl Catalog {
 
     /// An action by its full name (`s3:GetObject`), case-insensitively.
     pub fn action(&self, name: &str) -> Option<ActionRef<'_>> {
-        let lower = name.to_ascii_lowercase();
-        let (svc, act) = lower.split_once(':')?;
-        let s = self.services.get(self.service_index(svc)?)?;
+        // Lowercased on the stack (the lookup runs for every literal action
+        // of every policy): names are compared as bytes, which for ASCII
+        // case folding is the same as comparing the lowercase strings.
+        let mut buf = [0u8; 128];
+        let owned;
+        let lower: &[u8] = match buf.get_mut(..name.len()) {
+            Some(b) => {
+                b.copy_from_slice(name.as_bytes());
+                b.make_ascii_lowercase();
+                b
+            }
+            None => {
+                owned = name.to_ascii_lowercase();
+                owned.as_bytes()
+            }
+        };
+        let colon = lower.iter().position(|&c| c == b':')?;
+        let (svc, act) = (lower.get(..colon)?, lower.get(colon + 1..)?);
+        let si = self.services.binary_search_by(|s| s.prefix.as_bytes().cmp(svc)).ok()?;
+        let s = self.services.get(si)?;
         let range = self.actions.get(s.start as usize..s.end as usize)?;
-        let i = range.binary_search_by(|a| self.lower_name_of(a).cmp(act)).ok()?;
+        let i = range.binary_search_by(|a| self.lower_name_of(a).as_bytes().cmp(act)).ok()?;
         self.get(ActionId(s.start + i as u32))
     }
 

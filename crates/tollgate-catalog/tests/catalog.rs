@@ -129,6 +129,20 @@ fn matching_is_case_insensitive() {
 }
 
 #[test]
+fn action_lookup_takes_any_name_without_a_false_match() {
+    let c = catalog();
+    // Longer than the lookup's stack buffer: looked up all the same.
+    let long = format!("s3:{}", "x".repeat(200));
+    assert!(c.action(&long).is_none());
+    assert!(c.action(&format!("{}:GetObject", "s".repeat(200))).is_none());
+    // Non-ASCII, no colon, empty parts, a prefix of a real name.
+    for name in ["s3:GetÖbject", "s3GetObject", ":GetObject", "s3:", "", "s3:GetObjec", "s3:GetObjectX"] {
+        assert!(c.action(name).is_none(), "{name}");
+    }
+    assert_eq!(c.action("S3:GETOBJECT").map(|a| a.full_name()), Some("s3:GetObject".to_owned()));
+}
+
+#[test]
 fn wildcards_expand_as_iam_does() {
     let c = catalog();
     assert_eq!(
