@@ -543,12 +543,12 @@ impl Catalog {
 
     /// The display name of a service (`Amazon S3`), by prefix, case-insensitively.
     pub fn service_name(&self, prefix: &str) -> Option<&str> {
-        self.service_index(&prefix.to_ascii_lowercase()).and_then(|i| self.services.get(i)).map(|s| &*s.name)
+        self.service_index(prefix.to_ascii_lowercase().as_bytes()).and_then(|i| self.services.get(i)).map(|s| &*s.name)
     }
 
     /// Every action of a service, by prefix (case-insensitive).
     pub fn service_actions(&self, prefix: &str) -> Option<ActionSet> {
-        let s = self.services.get(self.service_index(&prefix.to_ascii_lowercase())?)?;
+        let s = self.services.get(self.service_index(prefix.to_ascii_lowercase().as_bytes())?)?;
         let mut set = self.empty_set();
         set.insert_range(s.start as usize, s.end as usize);
         Some(set)
@@ -565,7 +565,7 @@ impl Catalog {
 
     /// Number of actions of a service, by prefix (case-insensitive).
     pub fn service_len(&self, prefix: &str) -> Option<usize> {
-        let s = self.services.get(self.service_index(&prefix.to_ascii_lowercase())?)?;
+        let s = self.services.get(self.service_index(prefix.to_ascii_lowercase().as_bytes())?)?;
         Some((s.end - s.start) as usize)
     }
 
@@ -589,8 +589,7 @@ impl Catalog {
         };
         let colon = lower.iter().position(|&c| c == b':')?;
         let (svc, act) = (lower.get(..colon)?, lower.get(colon + 1..)?);
-        let si = self.services.binary_search_by(|s| s.prefix.as_bytes().cmp(svc)).ok()?;
-        let s = self.services.get(si)?;
+        let s = self.services.get(self.service_index(svc)?)?;
         let range = self.actions.get(s.start as usize..s.end as usize)?;
         let i = range.binary_search_by(|a| self.lower_name_of(a).as_bytes().cmp(act)).ok()?;
         self.get(ActionId(s.start + i as u32))
@@ -663,7 +662,7 @@ impl Catalog {
                 any_service = true;
                 self.expand_in_service(s, act, &mut set);
             }
-        } else if let Some(s) = self.service_index(svc).and_then(|i| self.services.get(i)) {
+        } else if let Some(s) = self.service_index(svc.as_bytes()).and_then(|i| self.services.get(i)) {
             any_service = true;
             self.expand_in_service(s, act, &mut set);
         }
@@ -730,8 +729,10 @@ impl Catalog {
         name_in(&self.lower_names, a)
     }
 
-    fn service_index(&self, lower_prefix: &str) -> Option<usize> {
-        self.services.binary_search_by(|s| (*s.prefix).cmp(lower_prefix)).ok()
+    /// Strings compare as their bytes: `lower_prefix` may be a `str`'s or a
+    /// lowercased buffer's.
+    fn service_index(&self, lower_prefix: &[u8]) -> Option<usize> {
+        self.services.binary_search_by(|s| s.prefix.as_bytes().cmp(lower_prefix)).ok()
     }
 
     fn expand_in_service(&self, s: &ServiceEntry, act: &str, set: &mut ActionSet) {

@@ -432,36 +432,20 @@ boundary_note(g, _) := "" if not g.unresolved
 # Some Allow statement of the unit grants iam:PassRole. Every path starts
 # with one (a holder's statements come from `policies` and
 # `aws_managed_policies`), so without it nothing else is computed.
-# (`grants_action(s, "iam:PassRole")`, written out in each body: a function
-# call per statement costs more in the VM than the test.)
 passrole_granted if {
 	some p in input.policies
 	some s in p.statements
 	s.effect == "Allow"
-	s.grants.all_actions
-}
-
-passrole_granted if {
-	some p in input.policies
-	some s in p.statements
-	s.effect == "Allow"
-	some a in s.grants.escalation
-	lower(a) == "iam:passrole"
+	is_object(s.grants)
+	grants_action(s, "iam:PassRole")
 }
 
 passrole_granted if {
 	some m in input.aws_managed_policies
 	some s in m.statements
 	s.effect == "Allow"
-	s.grants.all_actions
-}
-
-passrole_granted if {
-	some m in input.aws_managed_policies
-	some s in m.statements
-	s.effect == "Allow"
-	some a in s.grants.escalation
-	lower(a) == "iam:passrole"
+	is_object(s.grants)
+	grants_action(s, "iam:PassRole")
 }
 
 # Every path: the PassRole statement's location, and the path's text.

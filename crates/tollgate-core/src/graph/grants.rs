@@ -134,7 +134,8 @@ pub struct PatternGrant {
 }
 
 /// The risk classes a statement lists its granted actions for, with the
-/// names of those lists (and of a pattern's `risks`).
+/// names of those lists (and of a pattern's `risks`), in the order of the
+/// `Grants` fields `escalation`, `credentials_exposure`, `data_exfiltration`.
 const LISTED_RISKS: [(Risk, &str); 3] = [
     (Risk::PrivilegeEscalation, "escalation"),
     (Risk::CredentialsExposure, "credentials_exposure"),
@@ -660,9 +661,9 @@ struct Summary<'c> {
     /// Write and permissions-management actions that accept a resource
     /// narrower than `*`, in catalog order.
     constrainable_write: Vec<ActionId>,
-    escalation: Vec<String>,
-    credentials_exposure: Vec<String>,
-    data_exfiltration: Vec<String>,
+    /// Granted actions on each of [`LISTED_RISKS`], in its order (empty
+    /// unless asked for).
+    risk_lists: [Vec<String>; LISTED_RISKS.len()],
 }
 
 impl<'c> Summary<'c> {
@@ -677,15 +678,12 @@ impl<'c> Summary<'c> {
 
     /// With whole-set operations.
     fn dense(set: &'c ActionSet, catalog: &'c Catalog, risks: bool, count: usize) -> Summary<'c> {
-        let risky = |r| if risks { risky(set, catalog, r) } else { Vec::new() };
         Summary {
             count,
             levels: levels(set, catalog),
             coverage: catalog.service_coverage(set).collect(),
             constrainable_write: constrainable_write(set, catalog).iter().collect(),
-            escalation: risky(Risk::PrivilegeEscalation),
-            credentials_exposure: risky(Risk::CredentialsExposure),
-            data_exfiltration: risky(Risk::DataExfiltration),
+            risk_lists: LISTED_RISKS.map(|(r, _)| if risks { risky(set, catalog, r) } else { Vec::new() }),
         }
     }
 
@@ -698,9 +696,7 @@ impl<'c> Summary<'c> {
             levels: BTreeMap::new(),
             coverage: Vec::new(),
             constrainable_write: Vec::new(),
-            escalation: Vec::new(),
-            credentials_exposure: Vec::new(),
-            data_exfiltration: Vec::new(),
+            risk_lists: Default::default(),
         };
         for a in catalog.actions_in(set) {
             let level = a.access_level();
@@ -720,12 +716,8 @@ impl<'c> Summary<'c> {
                 sum.constrainable_write.push(a.id());
             }
             if risks {
-                for (risk, list) in [
-                    (Risk::PrivilegeEscalation, &mut sum.escalation),
-                    (Risk::CredentialsExposure, &mut sum.credentials_exposure),
-                    (Risk::DataExfiltration, &mut sum.data_exfiltration),
-                ] {
-                    if a.has_risk(risk) {
+                for ((risk, _), list) in LISTED_RISKS.iter().zip(&mut sum.risk_lists) {
+                    if a.has_risk(*risk) {
                         list.push(a.full_name());
                     }
                 }
@@ -820,6 +812,7 @@ fn grants(
     }
 
     let sum = Summary::of(&set, catalog, true);
+    let [escalation, credentials_exposure, data_exfiltration] = sum.risk_lists;
     let full: Vec<&str> = sum.coverage.iter().filter(|c| c.is_full()).map(|c| c.prefix).collect();
     Some(Grants {
         all_actions: sum.count == set.universe(),
@@ -836,9 +829,9 @@ fn grants(
             .map(|a| a.full_name())
             .collect(),
         constrainable_write_count: sum.constrainable_write.len(),
-        escalation: sum.escalation,
-        credentials_exposure: sum.credentials_exposure,
-        data_exfiltration: sum.data_exfiltration,
+        escalation,
+        credentials_exposure,
+        data_exfiltration,
         patterns,
         unknown_patterns,
         denied: before - set.len(),
