@@ -13,7 +13,7 @@ use crate::error::CatalogError;
 use crate::glob;
 use crate::managed::{ManagedEntry, ManagedPolicy};
 use crate::set::{ActionId, ActionSet};
-use crate::tables::{self, Tables, TextError};
+use crate::tables::{self, StrTable, Tables, TextError};
 
 /// The catalog shipped with tollgate (`data/catalog.tsv.gz`, see
 /// `data/README.md`) as the image `build.rs` writes from it: the tables
@@ -173,26 +173,20 @@ pub struct UnmatchedPattern {
     pub status: PatternStatus,
 }
 
-#[derive(Debug, Clone)]
-pub(crate) struct ServiceEntry {
-    /// Lowercase prefix (`s3`, `iam`).
-    prefix: Box<str>,
-    name: Box<str>,
-    start: u32,
-    end: u32,
-}
+/// A service: its lowercase prefix (`s3`, `iam`), display name and range
+/// of actions, the texts borrowed from the embedded image.
+pub(crate) type ServiceEntry = tables::RawService<'static>;
 
-#[derive(Debug, Clone)]
-struct ActionEntry {
-    /// Range of the name as AWS spells it (`GetObject`) in `Catalog::names`.
-    name: (u32, u32),
-    service: u32,
-    level: AccessLevel,
-    risks: u8,
-    /// Range into `res_refs`.
-    res: (u32, u32),
-    /// Range into `key_refs`.
-    keys: (u32, u32),
+/// An action row as the tables hold it (kept as decoded: no second copy
+/// of the ~22,000 rows): the range of its name as AWS spells it
+/// (`GetObject`) in `Catalog::names`, its service, access level code, risk
+/// bits and ranges into `res_refs` and `key_refs`.
+type ActionEntry = tables::RawAction;
+
+/// The access level of a table's level code (codes are checked when the
+/// text is parsed; an image's are its build script's).
+fn level_of(a: &ActionEntry) -> AccessLevel {
+    AccessLevel::ALL.get(usize::from(a.level)).copied().unwrap_or(AccessLevel::Write)
 }
 
 /// An offline catalog of AWS service prefixes, actions and managed policies.
@@ -203,10 +197,13 @@ pub struct Catalog {
     names: Cow<'static, str>,
     /// `names` in lowercase (same offsets): lookups compare bytes.
     lower_names: Cow<'static, str>,
+    /// Lowercase `service:action` -> position in `actions`
+    /// ([`tables::action_index`]); borrowed from the embedded image.
+    action_index: Cow<'static, [u8]>,
     services: Vec<ServiceEntry>,
     actions: Vec<ActionEntry>,
-    resource_types: Vec<Box<str>>,
-    condition_keys: Vec<Box<str>>,
+    resource_types: StrTable<'static>,
+    condition_keys: StrTable<'static>,
     /// `resource type index << 1 | required`.
     res_refs: Vec<u32>,
     key_refs: Vec<u32>,
@@ -272,7 +269,7 @@ impl<'a> ActionRef<'a> {
 
     /// The service prefix, lowercase (`s3`).
     pub fn service(&self) -> &'a str {
-        self.catalog.services.get(self.entry.service as usize).map_or("", |s| &s.prefix)
+        self.catalog.services.get(self.entry.service as usize).map_or("", |s| s.prefix.as_ref())
     }
 
     /// The action name as AWS spells it (`GetObject`).
@@ -286,7 +283,7 @@ impl<'a> ActionRef<'a> {
     }
 
     pub fn access_level(&self) -> AccessLevel {
-        self.entry.level
+        level_of(self.entry)
     }
 
     /// The resource types the action accepts; empty when it only accepts `*`.
@@ -294,7 +291,7 @@ impl<'a> ActionRef<'a> {
         let catalog = self.catalog;
         let (a, b) = self.entry.res;
         catalog.res_refs.get(a as usize..b as usize).unwrap_or(&[]).iter().map(move |&r| ResourceTypeRef {
-            name: catalog.resource_types.get((r >> 1) as usize).map_or("", |s| s),
+            name: catalog.resource_types.get((r >> 1) as usize).unwrap_or(""),
             required: r & 1 == 1,
         })
     }
@@ -314,7 +311,7 @@ impl<'a> ActionRef<'a> {
             .get(a as usize..b as usize)
             .unwrap_or(&[])
             .iter()
-            .map(move |&k| catalog.condition_keys.get(k as usize).map_or("", |s| s))
+            .map(move |&k| catalog.condition_keys.get(k as usize).unwrap_or(""))
     }
 
     /// The risk classes the catalog tags this action with.
@@ -355,8 +352,8 @@ impl Catalog {
         let bad = |message: String| CatalogError::Format { origin: origin.to_owned(), line: 0, message };
         let (tables, names, managed) = tables::decode(image).map_err(bad)?;
         let managed_text_bytes = tables.managed_text_bytes as usize;
-        let names = (Cow::Borrowed(names.names), Cow::Borrowed(names.lower));
-        let mut catalog = Catalog::from_tables(tables, names, origin, image.len());
+        let views = (Cow::Borrowed(names.names), Cow::Borrowed(names.lower), Cow::Borrowed(names.action_index));
+        let mut catalog = Catalog::from_tables(tables, views, origin, image.len());
         catalog.managed_pending = Some(managed);
         catalog.managed_text_bytes = managed_text_bytes;
         Ok(catalog)
@@ -413,7 +410,9 @@ impl Catalog {
         let managed_bytes = tables.managed_text_bytes as usize;
         let names = std::mem::take(&mut tables.names);
         let lower = names.to_ascii_lowercase();
-        let catalog = Catalog::from_tables(tables, (Cow::Owned(names), Cow::Owned(lower)), origin, bytes.len());
+        let index = tables::action_index(&tables, &lower);
+        let views = (Cow::Owned(names), Cow::Owned(lower), Cow::Owned(index));
+        let catalog = Catalog::from_tables(tables, views, origin, bytes.len());
         let _ = catalog.managed.set(ManagedTable::new(tables::managed_lookup(managed), managed_bytes));
         Ok(catalog)
     }
@@ -422,35 +421,20 @@ impl Catalog {
     /// its action names (as AWS spells them, and in lowercase): the
     /// per-level, per-risk and constrainable sets are derived here.
     fn from_tables(
-        t: Tables,
-        (names, lower_names): (Cow<'static, str>, Cow<'static, str>),
+        t: Tables<'static>,
+        (names, lower_names, action_index): (Cow<'static, str>, Cow<'static, str>, Cow<'static, [u8]>),
         origin: &str,
         stored_bytes: usize,
     ) -> Catalog {
-        let services: Vec<ServiceEntry> = t
-            .services
-            .into_iter()
-            .map(|s| ServiceEntry { prefix: s.prefix.into(), name: s.name.into(), start: s.start, end: s.end })
-            .collect();
-        let actions: Vec<ActionEntry> = t
-            .actions
-            .iter()
-            .map(|a| ActionEntry {
-                name: a.name,
-                service: a.service,
-                level: AccessLevel::ALL.get(usize::from(a.level)).copied().unwrap_or(AccessLevel::Write),
-                risks: a.risks,
-                res: a.res,
-                keys: a.keys,
-            })
-            .collect();
+        let services: Vec<ServiceEntry> = t.services;
+        let actions = t.actions;
         let universe = actions.len();
         // Spanning the whole table from the start: no widening per insert.
         let mut by_level: [ActionSet; 5] = std::array::from_fn(|_| ActionSet::spanning(universe));
         let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::spanning(universe));
         let mut constrainable = ActionSet::spanning(universe);
         for (i, a) in actions.iter().enumerate() {
-            if let Some(s) = by_level.get_mut(a.level.slot()) {
+            if let Some(s) = by_level.get_mut(level_of(a).slot()) {
                 s.insert(i);
             }
             for r in Risk::ALL {
@@ -484,10 +468,11 @@ impl Catalog {
             info,
             names,
             lower_names,
+            action_index,
             services,
             actions,
-            resource_types: t.resource_types.into_iter().map(String::into_boxed_str).collect(),
-            condition_keys: t.condition_keys.into_iter().map(String::into_boxed_str).collect(),
+            resource_types: t.resource_types,
+            condition_keys: t.condition_keys,
             res_refs: t.res_refs,
             key_refs: t.key_refs,
             by_level,
@@ -589,10 +574,25 @@ impl Catalog {
         };
         let colon = lower.iter().position(|&c| c == b':')?;
         let (svc, act) = (lower.get(..colon)?, lower.get(colon + 1..)?);
-        let s = self.services.get(self.service_index(svc)?)?;
-        let range = self.actions.get(s.start as usize..s.end as usize)?;
-        let i = range.binary_search_by(|a| self.lower_name_of(a).as_bytes().cmp(act)).ok()?;
-        self.get(ActionId(s.start + i as u32))
+        let slots = self.action_index.len() / 4;
+        let mask = slots.checked_sub(1)?;
+        let mut at = tables::action_hash(svc, act) as usize & mask;
+        // At most every slot once, even in a damaged index.
+        for _ in 0..slots {
+            let word = self.action_index.get(at * 4..at * 4 + 4)?;
+            let i = u32::from_le_bytes(word.try_into().ok()?);
+            if i == tables::NO_ACTION {
+                return None;
+            }
+            let a = self.actions.get(i as usize)?;
+            if self.lower_name_of(a).as_bytes() == act
+                && self.services.get(a.service as usize).is_some_and(|s| s.prefix.as_bytes() == svc)
+            {
+                return self.get(ActionId(i));
+            }
+            at = (at + 1) & mask;
+        }
+        None
     }
 
     /// An action by id.

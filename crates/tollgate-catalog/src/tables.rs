@@ -11,7 +11,7 @@ pub(crate) const IMAGE_MAGIC: &[u8; 8] = b"TGCATIMG";
 use std::borrow::Cow;
 
 /// Layout version of the image (not of the text format).
-pub(crate) const IMAGE_VERSION: u32 = 3;
+pub(crate) const IMAGE_VERSION: u32 = 4;
 
 /// One source the catalog was generated from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,11 +22,12 @@ pub(crate) struct RawSource {
     pub(crate) licence: String,
 }
 
-/// A service: its lowercase prefix, display name and range of actions.
+/// A service: its lowercase prefix, display name and range of actions
+/// (the texts borrowed from an image, owned when parsed from text).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct RawService {
-    pub(crate) prefix: String,
-    pub(crate) name: String,
+pub(crate) struct RawService<'a> {
+    pub(crate) prefix: Cow<'a, str>,
+    pub(crate) name: Cow<'a, str>,
     pub(crate) start: u32,
     pub(crate) end: u32,
 }
@@ -58,16 +59,49 @@ pub(crate) struct RawManaged<'a> {
     pub(crate) document: Cow<'a, [u8]>,
 }
 
-/// Everything a catalog holds, services and actions sorted for binary search.
+/// A list of strings kept as one text and the end offset of each: an image
+/// lends the text (its UTF-8 checked once, not once per string) and no
+/// string is allocated on its own.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Tables {
+pub(crate) struct StrTable<'a> {
+    text: Cow<'a, str>,
+    ends: Vec<u32>,
+}
+
+impl StrTable<'_> {
+    pub(crate) fn push(&mut self, s: &str) {
+        let text = self.text.to_mut();
+        text.push_str(s);
+        self.ends.push(u32::try_from(text.len()).unwrap_or(u32::MAX));
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The `i`-th string (`None` past the end, or where a damaged image's
+    /// offsets do not fall on character boundaries).
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)? as usize;
+        let start = match i.checked_sub(1) {
+            Some(p) => *self.ends.get(p)? as usize,
+            None => 0,
+        };
+        self.text.get(start..end)
+    }
+}
+
+/// Everything a catalog holds, services and actions sorted for binary
+/// search; `'a` is the image the string tables are borrowed from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Tables<'a> {
     pub(crate) sources: Vec<RawSource>,
     /// Every action name, concatenated.
     pub(crate) names: String,
-    pub(crate) services: Vec<RawService>,
+    pub(crate) services: Vec<RawService<'a>>,
     pub(crate) actions: Vec<RawAction>,
-    pub(crate) resource_types: Vec<String>,
-    pub(crate) condition_keys: Vec<String>,
+    pub(crate) resource_types: StrTable<'a>,
+    pub(crate) condition_keys: StrTable<'a>,
     /// `resource type index << 1 | required`.
     pub(crate) res_refs: Vec<u32>,
     pub(crate) key_refs: Vec<u32>,
@@ -99,8 +133,46 @@ pub(crate) fn name_in(names: &str, name: (u32, u32)) -> &str {
     names.get(name.0 as usize..(name.0 as usize).saturating_add(name.1 as usize)).unwrap_or("")
 }
 
+/// Marks a free slot of an action index.
+pub(crate) const NO_ACTION: u32 = u32::MAX;
+
+/// FNV-1a over `service:action` (the caller passes both parts lowercase):
+/// the hash of the action index, the same at build time and at run time.
+pub(crate) fn action_hash(service: &[u8], action: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in service.iter().chain(b":").chain(action) {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// The action index: an open-addressing hash table (linear probing, a
+/// power-of-two number of slots, at most half of them used) from the
+/// lowercase `service:action` name to the action's position in
+/// `Tables::actions`, as little-endian `u32` slots ([`NO_ACTION`]: free).
+/// Written into the embedded image by the build script, so that a lookup
+/// by name hashes the name and compares one or two entries instead of
+/// binary-searching the services and then the service's actions.
+pub(crate) fn action_index(t: &Tables<'_>, lower_names: &str) -> Vec<u8> {
+    let slots = (t.actions.len() * 2).max(2).next_power_of_two();
+    let mut table = vec![NO_ACTION; slots];
+    let mask = slots - 1;
+    for (i, a) in t.actions.iter().enumerate() {
+        let service = t.services.get(a.service as usize).map_or("", |s| s.prefix.as_ref());
+        let mut at = action_hash(service.as_bytes(), name_in(lower_names, a.name).as_bytes()) as usize & mask;
+        while table.get(at).is_some_and(|&v| v != NO_ACTION) {
+            at = (at + 1) & mask;
+        }
+        if let Some(slot) = table.get_mut(at) {
+            *slot = i as u32;
+        }
+    }
+    table.iter().flat_map(|v| v.to_le_bytes()).collect()
+}
+
 /// Parses a catalog text (see the crate README for the format).
-pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
+pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
     let err = |line: usize, message: String| TextError::Format { line, message };
     let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l)).filter(|(_, l)| !l.is_empty());
     match lines.next() {
@@ -119,7 +191,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
 
     let mut t = Tables::default();
     // Services in file order, each with its actions; sorted below.
-    let mut services: Vec<(RawService, Vec<RawAction>)> = Vec::new();
+    let mut services: Vec<(RawService<'static>, Vec<RawAction>)> = Vec::new();
     for (n, line) in lines {
         let mut f = line.split('\t');
         let kind = f.next().unwrap_or("");
@@ -133,15 +205,15 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
                 let licence = field("licence")?.to_owned();
                 t.sources.push(RawSource { name, version, date, licence });
             }
-            "r" => t.resource_types.push(field("resource type")?.to_owned()),
-            "k" => t.condition_keys.push(field("condition key")?.to_owned()),
+            "r" => t.resource_types.push(field("resource type")?),
+            "k" => t.condition_keys.push(field("condition key")?),
             "s" => {
                 let prefix = field("prefix")?.to_ascii_lowercase();
                 if prefix.is_empty() || prefix.contains(':') {
                     return Err(err(n, format!("invalid service prefix `{prefix}`")));
                 }
                 let name = field("name")?.to_owned();
-                services.push((RawService { prefix, name, start: 0, end: 0 }, Vec::new()));
+                services.push((RawService { prefix: prefix.into(), name: name.into(), start: 0, end: 0 }, Vec::new()));
             }
             "a" => {
                 let name = field("name")?;
@@ -218,7 +290,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
     // Sort services and actions so lookups can binary-search; merge
     // duplicate services, drop duplicate actions (first one wins).
     services.sort_by(|a, b| a.0.prefix.cmp(&b.0.prefix));
-    let mut merged: Vec<(RawService, Vec<RawAction>)> = Vec::with_capacity(services.len());
+    let mut merged: Vec<(RawService<'static>, Vec<RawAction>)> = Vec::with_capacity(services.len());
     for (s, actions) in services {
         match merged.last_mut() {
             Some(last) if last.0.prefix == s.prefix => last.1.extend(actions),
@@ -254,7 +326,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables, TextError> {
 /// `u32`, strings length-prefixed UTF-8.
 /// (Written by `build.rs`; the library only reads images.)
 #[cfg_attr(not(test), allow(dead_code))]
-pub(crate) fn encode(t: &Tables) -> Vec<u8> {
+pub(crate) fn encode(t: &Tables<'_>) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(t.names.len() * 8 + t.managed_text_bytes as usize));
     w.0.extend_from_slice(IMAGE_MAGIC);
     w.u32(IMAGE_VERSION);
@@ -267,8 +339,9 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
         w.str(&s.date);
         w.str(&s.licence);
     }
+    let lower = t.names.to_ascii_lowercase();
     w.str(&t.names);
-    w.str(&t.names.to_ascii_lowercase());
+    w.str(&lower);
     w.len(t.services.len());
     for s in &t.services {
         w.str(&s.prefix);
@@ -287,10 +360,11 @@ pub(crate) fn encode(t: &Tables) -> Vec<u8> {
         w.u32(a.keys.0);
         w.u32(a.keys.1);
     }
-    w.strs(&t.resource_types);
-    w.strs(&t.condition_keys);
+    w.str_table(&t.resource_types);
+    w.str_table(&t.condition_keys);
     w.u32s(&t.res_refs);
     w.u32s(&t.key_refs);
+    w.bytes(&action_index(t, &lower));
     let (managed, index) = managed_lookup(t.managed.clone());
     w.len(managed.len());
     for m in &managed {
@@ -328,19 +402,21 @@ pub(crate) fn managed_lookup(managed: Vec<RawManaged<'_>>) -> ManagedLookup<'_> 
     (entries, index.into_iter().map(|(k, i)| (Cow::Owned(k), i)).collect())
 }
 
-/// Action names as stored in an image, borrowed from it: as AWS spells
-/// them and in lowercase, at the same offsets.
+/// What a catalog borrows from its image: the action names as AWS spells
+/// them and in lowercase (at the same offsets), and the action index
+/// ([`action_index`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct ImageNames<'a> {
     pub(crate) names: &'a str,
     pub(crate) lower: &'a str,
+    pub(crate) action_index: &'a [u8],
 }
 
 /// Reads an image written by [`encode`], except its managed policies;
 /// returns the tables, the action names (`Tables::names` is left empty:
 /// the names stay in the image) and the bytes of the managed-policy
 /// section (for [`decode_managed`]).
-pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), String> {
+pub(crate) fn decode(image: &[u8]) -> Result<(Tables<'_>, ImageNames<'_>, &[u8]), String> {
     let mut r = Reader { buf: image, pos: 0 };
     if r.bytes(IMAGE_MAGIC.len())? != IMAGE_MAGIC {
         return Err("not a catalog image".into());
@@ -353,14 +429,14 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), St
     for _ in 0..r.len()? {
         t.sources.push(RawSource { name: r.string()?, version: r.string()?, date: r.string()?, licence: r.string()? });
     }
-    let names = ImageNames { names: r.str()?, lower: r.str()? };
-    if names.lower.len() != names.names.len() {
+    let (names, lower) = (r.str()?, r.str()?);
+    if lower.len() != names.len() {
         return Err("catalog image: lowercase names differ in length".into());
     }
     let n = r.len()?;
     t.services.reserve(n);
     for _ in 0..n {
-        t.services.push(RawService { prefix: r.string()?, name: r.string()?, start: r.u32()?, end: r.u32()? });
+        t.services.push(RawService { prefix: r.str()?.into(), name: r.str()?.into(), start: r.u32()?, end: r.u32()? });
     }
     let n = r.len()?;
     t.actions.reserve(n);
@@ -378,12 +454,17 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables, ImageNames<'_>, &[u8]), St
             keys: (word(6), word(7)),
         });
     }
-    t.resource_types = r.strings()?;
-    t.condition_keys = r.strings()?;
+    t.resource_types = r.str_table()?;
+    t.condition_keys = r.str_table()?;
     t.res_refs = r.u32s()?;
     t.key_refs = r.u32s()?;
+    let action_index = r.blob()?;
+    let slots = action_index.len() / 4;
+    if action_index.len() % 4 != 0 || !slots.is_power_of_two() || slots <= t.actions.len() {
+        return Err("catalog image: bad action index".into());
+    }
     let rest = image.get(r.pos..).unwrap_or(&[]);
-    Ok((t, names, rest))
+    Ok((t, ImageNames { names, lower, action_index }, rest))
 }
 
 /// The managed policies in lookup order with their index, as
@@ -440,11 +521,9 @@ impl Writer {
         self.0.extend_from_slice(b);
     }
 
-    fn strs(&mut self, v: &[String]) {
-        self.len(v.len());
-        for s in v {
-            self.str(s);
-        }
+    fn str_table(&mut self, t: &StrTable<'_>) {
+        self.str(&t.text);
+        self.u32s(&t.ends);
     }
 
     fn u32s(&mut self, v: &[u32]) {
@@ -501,9 +580,15 @@ impl<'a> Reader<'a> {
         self.str().map(str::to_owned)
     }
 
-    fn strings(&mut self) -> Result<Vec<String>, String> {
-        let n = self.len()?;
-        (0..n).map(|_| self.string()).collect()
+    fn str_table(&mut self) -> Result<StrTable<'a>, String> {
+        let text = self.str()?;
+        let ends = self.u32s()?;
+        if ends.windows(2).any(|w| matches!(w, [a, b] if a > b))
+            || ends.last().is_some_and(|&e| e as usize > text.len())
+        {
+            return Err("catalog image: bad string table".into());
+        }
+        Ok(StrTable { text: Cow::Borrowed(text), ends })
     }
 
     fn u32s(&mut self) -> Result<Vec<u32>, String> {
@@ -524,7 +609,7 @@ mod tests {
     #[test]
     fn text_is_sorted_deduplicated_and_round_trips_through_an_image() {
         let t = parse_text(TEXT).unwrap();
-        let prefixes: Vec<&str> = t.services.iter().map(|s| s.prefix.as_str()).collect();
+        let prefixes: Vec<&str> = t.services.iter().map(|s| s.prefix.as_ref()).collect();
         assert_eq!(prefixes, ["x", "y"]);
         let names: Vec<&str> = t.actions.iter().map(|a| name_in(&t.names, a.name)).collect();
         assert_eq!(names, ["DoIt", "list", "b"]); // sorted case-insensitively, first `doit` kept
@@ -536,7 +621,8 @@ mod tests {
         let image = encode(&t);
         let (back, names, rest) = decode(&image).unwrap();
         assert_eq!(back, Tables { managed: Vec::new(), names: String::new(), ..t.clone() });
-        assert_eq!(names, ImageNames { names: &t.names, lower: &t.names.to_ascii_lowercase() });
+        let lower = t.names.to_ascii_lowercase();
+        assert_eq!(names, ImageNames { names: &t.names, lower: &lower, action_index: &action_index(&t, &lower) });
         assert_eq!(decode_managed(rest).unwrap(), managed_lookup(t.managed.clone()));
     }
 

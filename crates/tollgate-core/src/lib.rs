@@ -21,8 +21,9 @@ pub use diagnostic::{Diagnostic, DiagnosticLevel};
 pub use error::{Error, Result};
 pub use graph::Graph;
 pub use scan::{
-    DEFAULT_FILE_TIME_LIMIT, DEFAULT_MAX_EVAL_STEPS, DEFAULT_MAX_FILE_BYTES, ScanOptions, ScanOutput, ScanStats,
-    ScanTimings, Unit, parses_file, scan_paths, scan_paths_with, scan_sources, scan_sources_with,
+    DEFAULT_FILE_TIME_LIMIT, DEFAULT_MAX_EVAL_STEPS, DEFAULT_MAX_FILE_BYTES, PreparedScan, ScanOptions, ScanOutput,
+    ScanStats, ScanTimings, Unit, parses_file, prepare_paths, scan_paths, scan_paths_with, scan_sources,
+    scan_sources_with,
 };
 pub use source::SourceFile;
 pub use span::{LineIndex, Span};

@@ -399,6 +399,33 @@ pub fn scan_paths_with<T: Send>(
     options: &ScanOptions,
     visit: impl Fn(Unit) -> T + Sync,
 ) -> Result<ScanOutput<T>> {
+    Ok(prepare_paths(paths, options)?.run(visit))
+}
+
+/// A scan of files on disk whose files are found and read, none parsed
+/// yet: the first part of [`scan_paths_with`], for a caller with other
+/// set-up to do side by side with it (the policy engine builds its rules
+/// while this runs on another worker).
+pub struct PreparedScan {
+    ctx: ScanContext,
+    read: Vec<(PathBuf, FileClass, std::result::Result<Arc<str>, ReadError>)>,
+    skipped: usize,
+    diagnostics: Vec<Diagnostic>,
+    timings: ScanTimings,
+    start: Instant,
+}
+
+impl PreparedScan {
+    /// Parses the files, builds the units' graphs and hands each unit to
+    /// `visit`, as [`scan_paths_with`] does.
+    pub fn run<T: Send>(self, visit: impl Fn(Unit) -> T + Sync) -> ScanOutput<T> {
+        let PreparedScan { ctx, read, skipped, diagnostics, timings, start } = self;
+        run(&ctx, read, skipped, diagnostics, timings, start, &visit)
+    }
+}
+
+/// Finds and reads the files of a scan of `paths` (see [`PreparedScan`]).
+pub fn prepare_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<PreparedScan> {
     let start = Instant::now();
     let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
     let discovered = discover(&roots);
@@ -428,7 +455,7 @@ pub fn scan_paths_with<T: Send>(
         .collect();
     let ctx = context(files, options, |p| source::read_disk_text(p, limit))?;
     timings.read_micros = micros_since(read_start);
-    Ok(run(&ctx, read, discovered.skipped, discovered.diagnostics, timings, start, &visit))
+    Ok(PreparedScan { ctx, read, skipped: discovered.skipped, diagnostics: discovered.diagnostics, timings, start })
 }
 
 /// Scans an in-memory tree: `files` maps paths to contents. `file()` and
@@ -546,14 +573,6 @@ fn run<T: Send>(
     start: Instant,
     visit: &(dyn Fn(Unit) -> T + Sync),
 ) -> ScanOutput<T> {
-    if ctx.options.catalog.is_none() {
-        // Decompress the embedded action catalog on another worker while
-        // the files are grouped and the module calls found: the first
-        // graph with a policy needs it.
-        rayon::spawn(|| {
-            let _ = tollgate_catalog::Catalog::embedded();
-        });
-    }
     let mut stats = ScanStats { files_skipped: skipped, ..ScanStats::default() };
     let mut sources = BTreeMap::new();
     // Keyed by the normalized directory's bytes (the order `TerraformDir::key` documents).
@@ -664,6 +683,16 @@ fn run<T: Send>(
         None => Job::Doc(f, *fmt),
     }));
 
+    if ctx.options.catalog.is_none() {
+        // Decode the embedded action catalog on another worker while the
+        // first units are parsed and evaluated: the first graph with a
+        // policy needs it. Spawned here and not before the files are
+        // grouped: a worker waiting in a parallel loop there would run the
+        // decode first and hold up the grouping.
+        rayon::spawn(|| {
+            let _ = tollgate_catalog::Catalog::embedded();
+        });
+    }
     let units_start = Instant::now();
     let eval_job = |job: &Job<'_>| {
         let t = Instant::now();

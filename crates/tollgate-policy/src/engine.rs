@@ -122,6 +122,20 @@ impl EngineBuilder {
     pub fn build(self) -> Result<Engine, Error> {
         Engine::from_builder(self)
     }
+
+    /// Builds the engine and scans files and directories on disk with it,
+    /// as [`Engine::scan`] does; the engine is built side by side with
+    /// finding and reading the files (on the current rayon pool), so a
+    /// short scan does not wait for one and then the other. An error in
+    /// the rules wins over an error of the scan.
+    pub fn build_and_scan(self, paths: &[PathBuf], options: &ScanOptions) -> Result<(Engine, Report), Error> {
+        let start = Instant::now();
+        let (engine, prepared) = rayon::join(|| self.build(), || tollgate_core::prepare_paths(paths, options));
+        let engine = engine?;
+        let output = prepared?.run(|u| engine.eval_graph(&u.graph, &u.root));
+        let report = engine.finish(output, start);
+        Ok((engine, report))
+    }
 }
 
 /// A selected rule: its index in `Engine::rules` and its `deny` path.
@@ -961,6 +975,29 @@ mod tests {
     fn engine_is_send_sync_clone() {
         fn check<T: Send + Sync + Clone>() {}
         check::<Engine>();
+    }
+
+    #[test]
+    fn build_and_scan_reports_what_build_then_scan_reports() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures");
+        let options = ScanOptions::default();
+        let paths = [root.join("rules"), root.join("iam")];
+        let (engine, together) = Engine::builder().build_and_scan(&paths, &options).unwrap();
+        let apart = Engine::builder().build().unwrap().scan(&paths, &options).unwrap();
+        assert!(!together.findings.is_empty());
+        assert_eq!(together.findings, apart.findings);
+        assert_eq!(together.errors, apart.errors);
+        assert_eq!(
+            (together.summary.files_scanned, together.summary.resources),
+            (apart.summary.files_scanned, apart.summary.resources)
+        );
+        assert_eq!(engine.rules().len(), bundled::ENTRY_POINTS.len());
+        // On one thread as on many; an error in the rules wins over the scan's.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let one = pool.install(|| Engine::builder().build_and_scan(&paths, &options)).unwrap().1;
+        assert_eq!(one.findings, apart.findings);
+        let missing = Engine::builder().policy_dir(root.join("no-such-policies")).build_and_scan(&paths, &options);
+        assert!(matches!(missing, Err(Error::Io { .. })), "{missing:?}");
     }
 
     #[test]

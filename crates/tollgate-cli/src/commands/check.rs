@@ -160,14 +160,10 @@ impl CheckArgs {
         let config = CheckConfig::try_from(self)?;
         let show_progress = config.format == Format::Text && console.err_is_terminal;
         let label = format!("scanning {}", display_paths(&config.paths));
-        // The engine is built on the scan's pool: its build reads the rules'
-        // metadata in parallel too.
-        let (engine, report) = progress::with_spinner(show_progress, &label, || {
-            in_pool(config.threads, || {
-                let engine: Engine = config.engine.clone().build()?;
-                let report = engine.scan(&config.paths, &config.options)?;
-                Ok::<_, tollgate_policy::Error>((engine, report))
-            })
+        // The engine is built on the scan's pool, side by side with finding
+        // and reading the files.
+        let (engine, report): (Engine, _) = progress::with_spinner(show_progress, &label, || {
+            in_pool(config.threads, || config.engine.clone().build_and_scan(&config.paths, &config.options))
         })??;
         let paths = PathStyle::from_current_dir();
         let color = config.format == Format::Text

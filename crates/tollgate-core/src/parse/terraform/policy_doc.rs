@@ -91,7 +91,42 @@ pub(crate) fn render(address: &str, attrs: &BTreeMap<String, Value>) -> Rendered
     let Ok(doc) = build(attrs) else {
         return unknown();
     };
-    Rendered { json: Value::String(write_doc(&doc, true)), minified_json: Value::String(write_doc(&doc, false)) }
+    let json = write_doc(&doc, true);
+    let minified = minify(&json);
+    Rendered { json: Value::String(json), minified_json: Value::String(minified) }
+}
+
+/// The minified form of JSON text whose only whitespace outside strings is
+/// indentation (what [`write_doc`] writes with `indent`): the same text
+/// less that whitespace, as `write_doc` without `indent` would write it,
+/// for a fraction of the cost of walking the document again.
+fn minify(json: &str) -> String {
+    let bytes = json.as_bytes();
+    let mut out = String::with_capacity(json.len());
+    // Copied in runs between the dropped bytes; every cut is next to an
+    // ASCII space or newline, so on a character boundary.
+    let (mut run, mut i) = (0, 0);
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                i += 1;
+                while let Some(&c) = bytes.get(i) {
+                    i += if c == b'\\' { 2 } else { 1 };
+                    if c == b'"' {
+                        break;
+                    }
+                }
+            }
+            b' ' | b'\n' => {
+                out.push_str(json.get(run..i).unwrap_or(""));
+                i += 1;
+                run = i;
+            }
+            _ => i += 1,
+        }
+    }
+    out.push_str(json.get(run..).unwrap_or(""));
+    out
 }
 
 fn build(attrs: &BTreeMap<String, Value>) -> Result<Doc, String> {
@@ -484,6 +519,39 @@ mod tests {
                 r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:ListBucket","s3:GetObject"],"Resource":"arn:aws:s3:::b/${aws:username}","Principal":"*","Condition":{"Bool":{"aws:SecureTransport":"false"}}}]}"#
             )
         );
+    }
+
+    #[test]
+    fn the_minified_form_is_the_indented_one_less_its_indentation() {
+        let attrs = map(vec![
+            ("policy_id", s("an id with \\\" spaces")),
+            (
+                "statement",
+                Value::List(vec![
+                    map(vec![
+                        ("sid", s("A b")),
+                        ("actions", list(&["s3:Get Object", "x:\"y\\"])),
+                        ("resources", list(&["arn:aws:s3:::b/ key\n"])),
+                        (
+                            "condition",
+                            Value::List(vec![map(vec![
+                                ("test", s("StringEquals")),
+                                ("variable", s("aws:PrincipalTag/team name")),
+                                ("values", list(&["a b", "", " "])),
+                            ])]),
+                        ),
+                    ]),
+                    map(vec![("effect", s("Deny")), ("not_actions", list(&["iam:*"])), ("resources", list(&[]))]),
+                ]),
+            ),
+        ]);
+        let doc = build(attrs.as_map().unwrap_or(&BTreeMap::new())).unwrap();
+        let indented = write_doc(&doc, true);
+        assert!(indented.contains('\n') && indented.contains("\"A b\""), "{indented}");
+        assert_eq!(minify(&indented), write_doc(&doc, false));
+        let r = render("data.aws_iam_policy_document.x", attrs.as_map().unwrap_or(&BTreeMap::new()));
+        assert_eq!(r.minified_json, Value::String(write_doc(&doc, false)));
+        assert_eq!(r.json, Value::String(indented));
     }
 
     #[test]
