@@ -6,7 +6,10 @@
 //! [`ScanOutput`] with one [`Unit`] (and its [`Graph`]) per root module,
 //! template or policy file, plus [`Diagnostic`]s for input that could not be
 //! read. Bad input never fails the scan: it becomes a diagnostic and every
-//! other file is still read.
+//! other file is still read. [`prepare_paths`] splits a scan on disk in
+//! two: the files found and read ([`PreparedScan`]), then parsed and
+//! evaluated ([`PreparedScan::run`]), for a caller with set-up of its own
+//! to do beside the first part.
 
 mod diagnostic;
 mod error;
