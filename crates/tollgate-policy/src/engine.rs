@@ -132,8 +132,7 @@ impl EngineBuilder {
         let start = Instant::now();
         let (engine, prepared) = rayon::join(|| self.build(), || tollgate_core::prepare_paths(paths, options));
         let engine = engine?;
-        let output = prepared?.run(|u| engine.eval_graph(&u.graph, &u.root));
-        let report = engine.finish(output, start);
+        let report = engine.scan_prepared(prepared?, start);
         Ok((engine, report))
     }
 }
@@ -376,8 +375,12 @@ impl Engine {
     /// as its graph is built, and the graph is dropped afterwards.
     pub fn scan(&self, paths: &[PathBuf], options: &ScanOptions) -> Result<Report, Error> {
         let start = Instant::now();
-        let output = tollgate_core::scan_paths_with(paths, options, |u| self.eval_graph(&u.graph, &u.root))?;
-        Ok(self.finish(output, start))
+        Ok(self.scan_prepared(tollgate_core::prepare_paths(paths, options)?, start))
+    }
+
+    /// The rest of a scan on disk whose files are found and read.
+    fn scan_prepared(&self, prepared: tollgate_core::PreparedScan, start: Instant) -> Report {
+        self.finish(prepared.run(|u| self.eval_graph(&u.graph, &u.root)), start)
     }
 
     /// Scans an in-memory tree of files.
@@ -996,8 +999,11 @@ mod tests {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
         let one = pool.install(|| Engine::builder().build_and_scan(&paths, &options)).unwrap().1;
         assert_eq!(one.findings, apart.findings);
-        let missing = Engine::builder().policy_dir(root.join("no-such-policies")).build_and_scan(&paths, &options);
-        assert!(matches!(missing, Err(Error::Io { .. })), "{missing:?}");
+        let bad_scan = ScanOptions { var_files: vec![root.join("no-such.tfvars")], ..ScanOptions::default() };
+        let scan_error = Engine::builder().build_and_scan(&paths, &bad_scan);
+        assert!(matches!(scan_error, Err(Error::Scan(_))), "{scan_error:?}");
+        let both = Engine::builder().policy_dir(root.join("no-such-policies")).build_and_scan(&paths, &bad_scan);
+        assert!(matches!(both, Err(Error::Io { .. })), "{both:?}");
     }
 
     #[test]
