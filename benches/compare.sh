@@ -210,7 +210,10 @@ measure tf "$TF" "$RUNS" tollgate floor trivy
 # Trivy runs between the pairs above leave the page cache and the CPU in a
 # different state for each).
 measure floor "$TF" "$FLOOR_RUNS" tollgate floor
-measure iam "$IAM" "$CHECKOV_RUNS" tollgate floor trivy checkov
+# The subtree as the whole tree: tollgate, the floor and Trivy interleaved
+# with --runs runs each, Checkov on its own (~30 s a run) with --checkov-runs.
+measure iam "$IAM" "$RUNS" tollgate floor trivy
+measure iam-checkov "$IAM" "$CHECKOV_RUNS" checkov
 
 log "phase breakdown"
 "$PHASES" --runs "$RUNS" --json "$TF" > "$WORK/runs/phases.json"
