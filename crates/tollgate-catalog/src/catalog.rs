@@ -13,6 +13,7 @@ use crate::error::CatalogError;
 use crate::glob;
 use crate::managed::{ManagedEntry, ManagedPolicy};
 use crate::set::{ActionId, ActionSet};
+use crate::tables::Rows;
 use crate::tables::{self, StrTable, Tables, TextError};
 
 /// The catalog shipped with tollgate (`data/catalog.tsv.gz`, see
@@ -177,8 +178,8 @@ pub struct UnmatchedPattern {
 /// of actions, the texts borrowed from the embedded image.
 pub(crate) type ServiceEntry = tables::RawService<'static>;
 
-/// An action row as the tables hold it (kept as decoded: no second copy
-/// of the ~22,000 rows): the range of its name as AWS spells it
+/// An action row (read from the image where it lies: the ~22,000 rows are
+/// not copied): the range of its name as AWS spells it
 /// (`GetObject`) in `Catalog::names`, its service, access level code, risk
 /// bits and ranges into `res_refs` and `key_refs`.
 type ActionEntry = tables::RawAction;
@@ -201,12 +202,12 @@ pub struct Catalog {
     /// ([`tables::action_index`]); borrowed from the embedded image.
     action_index: Cow<'static, [u8]>,
     services: Vec<ServiceEntry>,
-    actions: Vec<ActionEntry>,
+    actions: Rows<'static, ActionEntry>,
     resource_types: StrTable<'static>,
     condition_keys: StrTable<'static>,
     /// `resource type index << 1 | required`.
-    res_refs: Vec<u32>,
-    key_refs: Vec<u32>,
+    res_refs: Rows<'static, u32>,
+    key_refs: Rows<'static, u32>,
     by_level: [ActionSet; 5],
     by_risk: [ActionSet; 4],
     constrainable: ActionSet,
@@ -251,7 +252,7 @@ impl ManagedTable {
 pub struct ActionRef<'a> {
     catalog: &'a Catalog,
     id: ActionId,
-    entry: &'a ActionEntry,
+    entry: ActionEntry,
 }
 
 /// A resource type an action accepts in `Resource`.
@@ -274,7 +275,7 @@ impl<'a> ActionRef<'a> {
 
     /// The action name as AWS spells it (`GetObject`).
     pub fn action_name(&self) -> &'a str {
-        self.catalog.name_of(self.entry)
+        self.catalog.name_of(&self.entry)
     }
 
     /// `service:ActionName` (`s3:GetObject`).
@@ -283,14 +284,14 @@ impl<'a> ActionRef<'a> {
     }
 
     pub fn access_level(&self) -> AccessLevel {
-        level_of(self.entry)
+        level_of(&self.entry)
     }
 
     /// The resource types the action accepts; empty when it only accepts `*`.
     pub fn resource_types(&self) -> impl Iterator<Item = ResourceTypeRef<'a>> + 'a {
         let catalog = self.catalog;
         let (a, b) = self.entry.res;
-        catalog.res_refs.get(a as usize..b as usize).unwrap_or(&[]).iter().map(move |&r| ResourceTypeRef {
+        catalog.res_refs.range(a as usize, b as usize).map(move |r| ResourceTypeRef {
             name: catalog.resource_types.get((r >> 1) as usize).unwrap_or(""),
             required: r & 1 == 1,
         })
@@ -308,10 +309,8 @@ impl<'a> ActionRef<'a> {
         let (a, b) = self.entry.keys;
         catalog
             .key_refs
-            .get(a as usize..b as usize)
-            .unwrap_or(&[])
-            .iter()
-            .map(move |&k| catalog.condition_keys.get(k as usize).unwrap_or(""))
+            .range(a as usize, b as usize)
+            .map(move |k| catalog.condition_keys.get(k as usize).unwrap_or(""))
     }
 
     /// The risk classes the catalog tags this action with.
@@ -434,7 +433,7 @@ impl Catalog {
         let mut by_risk: [ActionSet; 4] = std::array::from_fn(|_| ActionSet::spanning(universe));
         let mut constrainable = ActionSet::spanning(universe);
         for (i, a) in actions.iter().enumerate() {
-            if let Some(s) = by_level.get_mut(level_of(a).slot()) {
+            if let Some(s) = by_level.get_mut(level_of(&a).slot()) {
                 s.insert(i);
             }
             for r in Risk::ALL {
@@ -585,7 +584,7 @@ impl Catalog {
                 return None;
             }
             let a = self.actions.get(i as usize)?;
-            if self.lower_name_of(a).as_bytes() == act
+            if self.lower_name_of(&a).as_bytes() == act
                 && self.services.get(a.service as usize).is_some_and(|s| s.prefix.as_bytes() == svc)
             {
                 return self.get(ActionId(i));
@@ -737,22 +736,26 @@ impl Catalog {
 
     fn expand_in_service(&self, s: &ServiceEntry, act: &str, set: &mut ActionSet) {
         let (start, end) = (s.start as usize, s.end as usize);
-        let Some(range) = self.actions.get(start..end) else { return };
+        if start > end || end > self.actions.len() {
+            return;
+        }
+        // The service's names are sorted by their lowercase form.
+        let lower_at = |i: usize| self.actions.get(i).map_or("", |a| self.lower_name_of(&a));
         if act.bytes().all(|c| c == b'*') {
             set.insert_range(start, end);
         } else if !glob::has_wildcard(act) {
-            if let Ok(i) = range.binary_search_by(|a| self.lower_name_of(a).cmp(act)) {
-                set.insert(start + i);
+            let i = partition_point(start, end, |i| lower_at(i) < act);
+            if i < end && lower_at(i) == act {
+                set.insert(i);
             }
         } else if let Some(prefix) = act.strip_suffix('*').filter(|p| !glob::has_wildcard(p)) {
             // `Get*`: the matches are one contiguous run of the sorted names.
-            let lo = range.partition_point(|a| self.lower_name_of(a) < prefix);
-            let hi =
-                lo + range.get(lo..).map_or(0, |r| r.partition_point(|a| self.lower_name_of(a).starts_with(prefix)));
-            set.insert_range(start + lo, start + hi);
+            let lo = partition_point(start, end, |i| lower_at(i) < prefix);
+            let hi = partition_point(lo, end, |i| lower_at(i).starts_with(prefix));
+            set.insert_range(lo, hi);
         } else {
-            for (i, a) in range.iter().enumerate() {
-                if glob::matches(act.as_bytes(), self.name_of(a).as_bytes()) {
+            for (i, a) in self.actions.range(start, end).enumerate() {
+                if glob::matches(act.as_bytes(), self.name_of(&a).as_bytes()) {
                     set.insert(start + i);
                 }
             }
@@ -774,7 +777,7 @@ impl Catalog {
                 buf.clear();
                 buf.push_str(&s.prefix);
                 buf.push(':');
-                buf.push_str(self.name_of(a));
+                buf.push_str(self.name_of(&a));
                 if glob::matches(lower.as_bytes(), buf.as_bytes()) {
                     any_service = true;
                     set.insert(i);
@@ -784,6 +787,20 @@ impl Catalog {
         let status = if any_service { PatternStatus::Matched } else { PatternStatus::UnknownService };
         Expansion { actions: set, status }
     }
+}
+
+/// The first index in `lo..hi` where `pred` is false (`pred` true on a
+/// prefix of the range, as `slice::partition_point`).
+fn partition_point(mut lo: usize, mut hi: usize, pred: impl Fn(usize) -> bool) -> usize {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 fn name_in<'a>(names: &'a str, a: &ActionEntry) -> &'a str {

@@ -874,12 +874,12 @@ fn managed_statements(catalog: &Catalog, arn: &str, loc: &Location) -> Option<Ar
     }
     // Computed outside the lock: two workers may both compute a policy the
     // first time; they get the same statements.
-    let computed = catalog.managed_policy(arn).and_then(|m| m.document().ok()).map(|doc| {
-        let doc = Value::from_json(&doc);
-        let (_, mut st) = normalize::statements(&doc, |_| loc.clone());
-        annotate_statements(&mut st, catalog, &mut PatternCache::with_budget(usize::MAX), Detail::Summary);
-        Arc::new(st)
-    });
+    let computed =
+        catalog.managed_policy(arn).and_then(|m| Value::parse_json(m.document_json().ok()?).ok()).map(|doc| {
+            let (_, mut st) = normalize::statements(&doc, |_| loc.clone());
+            annotate_statements(&mut st, catalog, &mut PatternCache::with_budget(usize::MAX), Detail::Summary);
+            Arc::new(st)
+        });
     cache.lock().unwrap_or_else(PoisonError::into_inner).insert(key, computed.clone());
     computed
 }

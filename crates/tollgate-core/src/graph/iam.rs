@@ -513,25 +513,14 @@ fn read_document(value: &Value) -> Option<Document<'_>> {
         Value::Null => None,
         Value::Unknown(_) => Some(Document::Unknown),
         Value::Map(_) => Some(Document::Parsed(Cow::Borrowed(value))),
-        Value::String(text) => match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(json @ serde_json::Value::Object(_)) => Some(Document::Parsed(Cow::Owned(from_json_text(&json)))),
+        // `{"$unknown": "what"}` in the text is an unknown value: the
+        // Terraform evaluator's `jsonencode` (and the rendering of
+        // `aws_iam_policy_document`) writes unknowns that way, in place.
+        Value::String(text) => match Value::parse_json_marked(text) {
+            Ok(doc @ (Value::Map(_) | Value::Unknown(_))) => Some(Document::Parsed(Cow::Owned(doc))),
             Ok(_) | Err(_) => Some(Document::Invalid),
         },
         _ => Some(Document::Invalid),
-    }
-}
-
-/// JSON read from a document's text, where `{"$unknown": "what"}` is an
-/// unknown value: the Terraform evaluator's `jsonencode` (and the rendering
-/// of `aws_iam_policy_document`) writes unknowns that way, in place.
-fn from_json_text(json: &serde_json::Value) -> Value {
-    match json {
-        serde_json::Value::Object(map) => match (map.len(), map.get(crate::value::UNKNOWN_KEY)) {
-            (1, Some(serde_json::Value::String(what))) => Value::Unknown(what.clone()),
-            _ => Value::Map(map.iter().map(|(k, v)| (k.clone(), from_json_text(v))).collect()),
-        },
-        serde_json::Value::Array(items) => Value::List(items.iter().map(from_json_text).collect()),
-        other => Value::from_json(other),
     }
 }
 

@@ -53,11 +53,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "jsonencode" => {
             one(args).map(|v| if v.is_unknown() { v.clone() } else { Value::String(encode_json(v, false)) })
         }
-        "jsondecode" => str_arg(args, 0).and_then(|s| {
-            serde_json::from_str::<serde_json::Value>(s)
-                .map(|j| Value::from_json(&j))
-                .map_err(|e| format!("invalid JSON: {e}"))
-        }),
+        "jsondecode" => str_arg(args, 0).and_then(|s| Value::parse_json(s).map_err(|e| format!("invalid JSON: {e}"))),
         "yamlencode" => one(args).map(yaml_encode),
         "format" => format_fn(args),
         "formatlist" => formatlist(args),

@@ -359,8 +359,7 @@ fn condition_json(conds: Vec<(String, String, Value)>) -> Value {
 
 /// Reads a source/override document the way the provider's unmarshal does.
 fn parse_doc(text: &str) -> Result<Doc, String> {
-    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
-    let v = Value::from_json(&json);
+    let v = Value::parse_json(text).map_err(|e| e.to_string())?;
     let m = v.as_map().ok_or_else(|| "policy document is not an object".to_string())?;
     let s = |k: &str| m.get(k).and_then(Value::as_str).unwrap_or("").to_string();
     let mut doc = Doc { version: s("Version"), id: s("Id"), statements: Vec::new() };
