@@ -13,8 +13,7 @@ use crate::error::CatalogError;
 use crate::glob;
 use crate::managed::{ManagedEntry, ManagedPolicy};
 use crate::set::{ActionId, ActionSet};
-use crate::tables::Rows;
-use crate::tables::{self, StrTable, Tables, TextError};
+use crate::tables::{self, Rows, StrTable, Tables, TextError};
 
 /// The catalog shipped with tollgate (`data/catalog.tsv.gz`, see
 /// `data/README.md`) as the image `build.rs` writes from it: the tables

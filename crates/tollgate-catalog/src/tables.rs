@@ -49,11 +49,6 @@ pub(crate) struct RawAction {
     pub(crate) keys: (u32, u32),
 }
 
-impl RawAction {
-    /// Bytes of one row in an image.
-    pub(crate) const SIZE: usize = 32;
-}
-
 /// A fixed-size record of an image table.
 pub(crate) trait Record: Copy {
     /// Bytes of one record.
@@ -74,7 +69,7 @@ impl Record for u32 {
 }
 
 impl Record for RawAction {
-    const SIZE: usize = RawAction::SIZE;
+    const SIZE: usize = 32;
     fn read(b: &[u8]) -> Option<RawAction> {
         let flags = word(b, 3)?;
         Some(RawAction {
@@ -131,16 +126,6 @@ impl<T: Record> Rows<'_, T> {
     pub(crate) fn range(&self, a: usize, b: usize) -> impl Iterator<Item = T> + '_ {
         let ok = a <= b && b <= self.len();
         (if ok { a..b } else { 0..0 }).filter_map(|i| self.get(i))
-    }
-
-    /// Appends a record (a table read from an image is copied first).
-    pub(crate) fn push(&mut self, x: T) {
-        if let Rows::Image(_) = self {
-            *self = Rows::Owned(self.iter().collect());
-        }
-        if let Rows::Owned(v) = self {
-            v.push(x);
-        }
     }
 }
 
@@ -293,6 +278,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
     }
 
     let mut t = Tables::default();
+    let (mut res_refs, mut key_refs): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
     // Services in file order, each with its actions; sorted below.
     let mut services: Vec<(RawService<'static>, Vec<RawAction>)> = Vec::new();
     for (n, line) in lines {
@@ -331,7 +317,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
                 let res_field = field("resource types")?;
                 let key_field = field("condition keys")?;
                 let risk_field = field("risks")?;
-                let res_start = t.res_refs.len() as u32;
+                let res_start = res_refs.len() as u32;
                 for r in res_field.split(',').filter(|r| !r.is_empty()) {
                     let (num, required) = match r.strip_suffix('*') {
                         Some(num) => (num, 1),
@@ -341,15 +327,15 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
                     if idx as usize >= t.resource_types.len() {
                         return Err(err(n, format!("resource type reference {idx} out of range")));
                     }
-                    t.res_refs.push(idx << 1 | required);
+                    res_refs.push(idx << 1 | required);
                 }
-                let key_start = t.key_refs.len() as u32;
+                let key_start = key_refs.len() as u32;
                 for k in key_field.split(',').filter(|k| !k.is_empty()) {
                     let idx: u32 = k.parse().map_err(|_| err(n, format!("bad condition key reference `{k}`")))?;
                     if idx as usize >= t.condition_keys.len() {
                         return Err(err(n, format!("condition key reference {idx} out of range")));
                     }
-                    t.key_refs.push(idx);
+                    key_refs.push(idx);
                 }
                 let mut risks = 0u8;
                 for c in risk_field.chars() {
@@ -367,8 +353,8 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
                     service: 0,
                     level: level as u8,
                     risks,
-                    res: (res_start, t.res_refs.len() as u32),
-                    keys: (key_start, t.key_refs.len() as u32),
+                    res: (res_start, res_refs.len() as u32),
+                    keys: (key_start, key_refs.len() as u32),
                 });
             }
             "p" => {
@@ -401,6 +387,7 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
         }
     }
     let names = &t.names;
+    let mut all: Vec<RawAction> = Vec::new();
     for (si, (mut s, mut actions)) in merged.into_iter().enumerate() {
         let lower = |a: &RawAction| name_in(names, a.name).bytes().map(|c| c.to_ascii_lowercase());
         // The generator writes actions sorted: check before sorting.
@@ -408,14 +395,15 @@ pub(crate) fn parse_text(text: &str) -> Result<Tables<'static>, TextError> {
             actions.sort_by(|a, b| lower(a).cmp(lower(b)));
         }
         actions.dedup_by(|b, a| name_in(names, a.name).eq_ignore_ascii_case(name_in(names, b.name)));
-        s.start = t.actions.len() as u32;
+        s.start = all.len() as u32;
         for mut a in actions {
             a.service = si as u32;
-            t.actions.push(a);
+            all.push(a);
         }
-        s.end = t.actions.len() as u32;
+        s.end = all.len() as u32;
         t.services.push(s);
     }
+    (t.actions, t.res_refs, t.key_refs) = (Rows::Owned(all), Rows::Owned(res_refs), Rows::Owned(key_refs));
     if t.actions.len() > u32::MAX as usize / 2 || t.names.len() > u32::MAX as usize / 2 {
         return Err(err(0, "too many actions".into()));
     }
@@ -465,8 +453,8 @@ pub(crate) fn encode(t: &Tables<'_>) -> Vec<u8> {
     }
     w.str_table(&t.resource_types);
     w.str_table(&t.condition_keys);
-    w.rows(&t.res_refs);
-    w.rows(&t.key_refs);
+    w.u32s(t.res_refs.len(), t.res_refs.iter());
+    w.u32s(t.key_refs.len(), t.key_refs.iter());
     w.bytes(&action_index(t, &lower));
     let (managed, index) = managed_lookup(t.managed.clone());
     w.len(managed.len());
@@ -543,7 +531,8 @@ pub(crate) fn decode(image: &[u8]) -> Result<(Tables<'_>, ImageNames<'_>, &[u8])
     }
     // Read in place: the rows stay in the image.
     let n = r.len()?;
-    t.actions = Rows::Image(r.bytes(n.checked_mul(RawAction::SIZE).ok_or("catalog image: length overflow")?)?);
+    t.actions =
+        Rows::Image(r.bytes(n.checked_mul(<RawAction as Record>::SIZE).ok_or("catalog image: length overflow")?)?);
     t.resource_types = r.str_table()?;
     t.condition_keys = r.str_table()?;
     t.res_refs = Rows::Image(r.u32_bytes()?);
@@ -613,19 +602,13 @@ impl Writer {
 
     fn str_table(&mut self, t: &StrTable<'_>) {
         self.str(&t.text);
-        self.u32s(&t.ends);
+        self.u32s(t.ends.len(), t.ends.iter().copied());
     }
 
-    fn u32s(&mut self, v: &[u32]) {
-        self.len(v.len());
+    /// A count, then `n` little-endian `u32`s.
+    fn u32s(&mut self, n: usize, v: impl IntoIterator<Item = u32>) {
+        self.len(n);
         for x in v {
-            self.u32(*x);
-        }
-    }
-
-    fn rows(&mut self, v: &Rows<'_, u32>) {
-        self.len(v.len());
-        for x in v.iter() {
             self.u32(x);
         }
     }

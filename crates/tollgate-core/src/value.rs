@@ -147,21 +147,13 @@ impl Value {
     /// text (no unknown markers are interpreted), without building the
     /// `serde_json::Value` in between.
     pub fn parse_json(text: &str) -> serde_json::Result<Value> {
-        use serde::de::DeserializeSeed;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let v = JsonSeed { markers: false }.deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        JsonSeed { markers: false }.read(text)
     }
 
     /// Parses JSON text written by [`Value`]'s serialization back: an object
     /// whose only key is `$unknown` with a string is the unknown it names.
     pub(crate) fn parse_json_marked(text: &str) -> serde_json::Result<Value> {
-        use serde::de::DeserializeSeed;
-        let mut de = serde_json::Deserializer::from_str(text);
-        let v = JsonSeed { markers: true }.deserialize(&mut de)?;
-        de.end()?;
-        Ok(v)
+        JsonSeed { markers: true }.read(text)
     }
 }
 
@@ -171,6 +163,18 @@ impl Value {
 #[derive(Clone, Copy)]
 struct JsonSeed {
     markers: bool,
+}
+
+impl JsonSeed {
+    /// The whole of `text` (trailing characters are an error, as in
+    /// `serde_json::from_str`).
+    fn read(self, text: &str) -> serde_json::Result<Value> {
+        use serde::de::DeserializeSeed;
+        let mut de = serde_json::Deserializer::from_str(text);
+        let v = self.deserialize(&mut de)?;
+        de.end()?;
+        Ok(v)
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for JsonSeed {
