@@ -42,7 +42,8 @@ pub struct ScanOptions {
     /// CloudFormation parameter files: `[{"ParameterKey": k, "ParameterValue": v}]`
     /// or `{"Parameters": {k: v}}` or `{k: v}`.
     pub param_files: Vec<PathBuf>,
-    /// Let `file()`/`templatefile()` and modules read outside the scan roots.
+    /// Follow symlinks out of the scan roots and let `file()`/`templatefile()`
+    /// and modules read there (the kernel's pseudo file systems never).
     pub allow_outside_root: bool,
     /// Files larger than this are reported and not parsed.
     pub max_file_bytes: u64,
@@ -285,16 +286,41 @@ struct Seen {
     files: HashSet<OsString>,
 }
 
+/// Where a walk may go: symlinks are followed only to targets under one of
+/// the roots (their real paths), unless `--allow-outside-root`; the
+/// kernel's pseudo file systems never.
+struct Confinement {
+    roots: Vec<PathBuf>,
+    allow_outside_root: bool,
+}
+
+impl Confinement {
+    fn admits(&self, real: &Path) -> bool {
+        self.allow_outside_root || self.roots.iter().any(|r| real.starts_with(r))
+    }
+}
+
 /// Walks the given roots: hidden directories and `.terraform/` are not
-/// entered, symlinked directories are followed once (loops are cut).
-fn discover(roots: &[PathBuf]) -> Discovered {
+/// entered, symlinked directories are followed once (loops are cut), and
+/// a symlink leading outside the roots is skipped with a warning that
+/// names the link, never its target.
+fn discover(roots: &[PathBuf], allow_outside_root: bool) -> Discovered {
     let mut d = Discovered { files: Vec::new(), skipped: 0, diagnostics: Vec::new() };
     let mut seen = Seen::default();
+    let confinement =
+        Confinement { roots: roots.iter().filter_map(|r| std::fs::canonicalize(r).ok()).collect(), allow_outside_root };
     for root in roots {
         match std::fs::metadata(root) {
             Ok(m) if m.is_dir() => {
                 let real = std::fs::canonicalize(root).unwrap_or_else(|_| root.clone());
-                walk(root, real, &mut seen, &mut d);
+                if source::is_pseudo_file_system(&real) {
+                    d.diagnostics.push(special_file(root));
+                    continue;
+                }
+                walk(root, real, &confinement, &mut seen, &mut d);
+            }
+            Ok(_) if std::fs::canonicalize(root).is_ok_and(|real| source::is_pseudo_file_system(&real)) => {
+                d.diagnostics.push(special_file(root));
             }
             Ok(_) => match classify(root) {
                 Some(class) => {
@@ -311,10 +337,15 @@ fn discover(roots: &[PathBuf]) -> Discovered {
     d
 }
 
+/// The warning for a path in `/proc`, `/sys` or `/dev`: not read.
+fn special_file(path: &Path) -> Diagnostic {
+    Diagnostic::warning(source::display_path(path), "io", "a special file or pseudo file system: not read")
+}
+
 /// Walks `dir`, whose real path is `real`. A subdirectory reached through
 /// a plain entry has its parent's real path and its name; only symlinks
 /// cost a `realpath`.
-fn walk(dir: &Path, real: PathBuf, seen: &mut Seen, d: &mut Discovered) {
+fn walk(dir: &Path, real: PathBuf, confinement: &Confinement, seen: &mut Seen, d: &mut Discovered) {
     if !seen.dirs.insert(real.clone().into_os_string()) {
         return; // symlink loop or a directory reached twice
     }
@@ -351,23 +382,48 @@ fn walk(dir: &Path, real: PathBuf, seen: &mut Seen, d: &mut Discovered) {
                 }
             },
         };
-        // A plain entry is known by its directory's real path and its
-        // name; a symlink by where it points.
-        let real_of = |path: &Path| match (linked, path.file_name()) {
-            (false, Some(file)) => real.join(file),
-            _ => std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()),
-        };
-        if is_dir {
-            if name.starts_with('.') || name == "node_modules" {
-                continue;
-            }
-            walk(&path, real_of(&path), seen, d);
-        } else if let Some(class) = classify(&path) {
-            if seen.files.insert(real_of(&path).into_os_string()) {
-                d.files.push((path, class, regular));
-            }
-        } else {
+        if is_dir && (name.starts_with('.') || name == "node_modules") {
+            continue;
+        }
+        let class = if is_dir { None } else { classify(&path) };
+        if !is_dir && class.is_none() {
             d.skipped += 1;
+            continue;
+        }
+        // A plain entry is known by its directory's real path and its
+        // name; a symlink by where it points, which must be inside.
+        let entry_real = match (linked, path.file_name()) {
+            (false, Some(file)) => real.join(file),
+            _ => match std::fs::canonicalize(&path) {
+                Ok(target) if source::is_pseudo_file_system(&target) => {
+                    d.diagnostics.push(special_file(&path));
+                    continue;
+                }
+                Ok(target) if !confinement.admits(&target) => {
+                    d.diagnostics.push(Diagnostic::warning(
+                        source::display_path(&path),
+                        "io",
+                        "symlink to a path outside the scanned tree: not scanned (allow with --allow-outside-root)",
+                    ));
+                    continue;
+                }
+                Ok(target) => target,
+                Err(_) => path.clone(),
+            },
+        };
+        match class {
+            None => {
+                if source::is_pseudo_file_system(&entry_real) {
+                    d.diagnostics.push(special_file(&path));
+                    continue;
+                }
+                walk(&path, entry_real, confinement, seen, d);
+            }
+            Some(class) => {
+                if seen.files.insert(entry_real.into_os_string()) {
+                    d.files.push((path, class, regular));
+                }
+            }
         }
     }
 }
@@ -428,7 +484,7 @@ impl PreparedScan {
 pub fn prepare_paths(paths: &[PathBuf], options: &ScanOptions) -> Result<PreparedScan> {
     let start = Instant::now();
     let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from(".")] } else { paths.to_vec() };
-    let discovered = discover(&roots);
+    let discovered = discover(&roots, options.allow_outside_root);
     let mut timings = ScanTimings { discovery_micros: micros_since(start), ..ScanTimings::default() };
     let read_start = Instant::now();
     let mut allowed_roots = roots.clone();

@@ -85,8 +85,27 @@ impl FileAccess {
                 if !allow_outside_root && !roots.iter().any(|r| real.starts_with(r)) {
                     return Err(ReadError::OutsideRoot);
                 }
+                if is_pseudo_file_system(&real) {
+                    return Err(ReadError::NotRegularFile);
+                }
                 read_disk_text(&real, self.max_file_bytes)
             }
+        }
+    }
+
+    /// True when `dir` lies outside the tree this access may read (a disk
+    /// scan confined to its roots). Such a directory is neither listed nor
+    /// probed: whether it exists out there is none of the input's business.
+    pub(crate) fn is_outside(&self, dir: &Path) -> bool {
+        match &self.store {
+            Store::Memory(_) => false,
+            Store::Disk { allow_outside_root: true, .. } => false,
+            // Judged by where it really is (a symlink on the way may lead
+            // out); a missing directory by its name, as `read_text` does.
+            Store::Disk { roots, .. } => match std::fs::canonicalize(dir) {
+                Ok(real) => !roots.iter().any(|r| real.starts_with(r)) || is_pseudo_file_system(&real),
+                Err(_) => !within_lexically(roots, dir),
+            },
         }
     }
 
@@ -97,17 +116,19 @@ impl FileAccess {
                 let p = normalize(path);
                 files.keys().any(|k| k.starts_with(&p) && *k != p)
             }
-            Store::Disk { .. } => path.is_dir(),
+            Store::Disk { .. } => !self.is_outside(path) && path.is_dir(),
         }
     }
 
-    /// The files directly inside `dir` (not recursive), sorted by name.
+    /// The files directly inside `dir` (not recursive), sorted by name;
+    /// nothing for a directory outside the tree ([`FileAccess::is_outside`]).
     pub(crate) fn list_dir(&self, dir: &Path) -> Vec<PathBuf> {
         match &self.store {
             Store::Memory(files) => {
                 let d = normalize(dir);
                 files.keys().filter(|k| k.parent().map(normalize).as_deref() == Some(d.as_path())).cloned().collect()
             }
+            Store::Disk { .. } if self.is_outside(dir) => Vec::new(),
             Store::Disk { .. } => {
                 let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
                     .map(|rd| rd.filter_map(|e| e.ok()).map(|e| e.path()).filter(|p| p.is_file()).collect())
@@ -131,6 +152,14 @@ fn within_lexically(roots: &[PathBuf], path: &Path) -> bool {
         }
     };
     roots.iter().any(|r| absolute.starts_with(r))
+}
+
+/// True for a path (a real one) in the kernel's pseudo file systems
+/// (`/proc`, `/sys`, `/dev`): their "regular files" are the process's
+/// environment, memory maps and devices, never infrastructure code, and a
+/// scan neither reads nor walks them, whatever `--allow-outside-root` says.
+pub(crate) fn is_pseudo_file_system(real: &Path) -> bool {
+    cfg!(unix) && ["/proc", "/sys", "/dev"].iter().any(|p| real.starts_with(p))
 }
 
 /// Reads a regular file from disk as UTF-8 text within a size limit.

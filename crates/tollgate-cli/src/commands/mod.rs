@@ -56,7 +56,8 @@ pub(crate) struct ScanArgs {
     /// CloudFormation parameters file (repeatable; applied before --param).
     #[arg(long = "param-file", value_name = "FILE")]
     pub(crate) param_files: Vec<PathBuf>,
-    /// Let file(), templatefile() and modules read outside the scanned paths.
+    /// Follow symlinks out of the scanned paths and let file(), templatefile()
+    /// and modules read there (never /proc, /sys, /dev).
     #[arg(long)]
     pub(crate) allow_outside_root: bool,
     /// Terraform configuration directory for plan files.

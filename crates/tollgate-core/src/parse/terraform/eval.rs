@@ -449,7 +449,8 @@ impl<'a> Ev<'a> {
             }
             None => {
                 let mut files = Vec::new();
-                let mut outside = false;
+                // A directory outside the roots is neither listed nor probed.
+                let mut outside = self.ctx.files.is_outside(&dir);
                 for p in self.ctx.files.list_dir(&dir) {
                     let name = p.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
                     if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
