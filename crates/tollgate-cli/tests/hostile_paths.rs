@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -227,4 +228,28 @@ fn module_sources_outside_the_tree_are_not_probed() {
         assert!(m.contains("is outside the scanned tree (allow with --allow-outside-root)"), "{m}");
         assert!(!m.contains("does not exist") && !m.contains("no Terraform files"), "{m}");
     }
+}
+
+#[test]
+fn a_file_name_that_is_not_utf8_is_scanned() {
+    let tree = Tree::new("utf8");
+    let name = OsStr::from_bytes(b"bad\xffname.tf");
+    std::fs::write(
+        tree.path("good").join(name),
+        "resource \"aws_s3_bucket\" \"a\" {\n  bucket = \"b\"\n  acl    = \"public-read-write\"\n}\n",
+    )
+    .unwrap();
+    let (code, report) = json_check(&tree, &[]);
+    assert_eq!(code, 1);
+    let mut got = findings(&report);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            ("IAM001".to_string(), "tree/good/policy.json".to_string()),
+            ("S3001".to_string(), "tree/good/bad\u{fffd}name.tf".to_string()),
+            ("S3004".to_string(), "tree/good/bad\u{fffd}name.tf".to_string())
+        ]
+    );
+    assert_eq!(report["summary"]["files_scanned"], 2);
 }

@@ -227,21 +227,24 @@ enum FileClass {
     Document(DocFormat),
 }
 
+/// Classifies a file by its name, compared as bytes: a name that is not
+/// UTF-8 (`m\xff.tf`) is loaded by Terraform, so it is scanned too.
 fn classify(path: &Path) -> Option<FileClass> {
-    let name = path.file_name()?.to_str()?.to_ascii_lowercase();
-    if name.ends_with(".tf") || name.ends_with(".tf.json") {
+    let name = path.file_name()?.as_encoded_bytes().to_ascii_lowercase();
+    let name = name.as_slice();
+    if name.ends_with(b".tf") || name.ends_with(b".tf.json") {
         Some(FileClass::Terraform)
-    } else if name == "terraform.tfvars"
-        || name == "terraform.tfvars.json"
-        || name.ends_with(".auto.tfvars")
-        || name.ends_with(".auto.tfvars.json")
+    } else if name == b"terraform.tfvars"
+        || name == b"terraform.tfvars.json"
+        || name.ends_with(b".auto.tfvars")
+        || name.ends_with(b".auto.tfvars.json")
     {
         Some(FileClass::TfVars)
-    } else if name.ends_with(".json") {
+    } else if name.ends_with(b".json") {
         Some(FileClass::Document(DocFormat::Json))
-    } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+    } else if name.ends_with(b".yaml") || name.ends_with(b".yml") {
         Some(FileClass::Document(DocFormat::Yaml))
-    } else if name.ends_with(".template") {
+    } else if name.ends_with(b".template") {
         // JSON or YAML: decided from the text once read.
         Some(FileClass::Document(DocFormat::Yaml))
     } else {
