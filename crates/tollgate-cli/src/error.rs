@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 
 /// Why a command could not run to the end. Every variant exits with
-/// [`crate::exit::ERROR`], except a broken pipe, which is success.
+/// [`crate::exit::ERROR`], except a broken pipe: a command that has its
+/// verdict (`check`, `eval`) keeps its exit code, any other succeeds.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum CliError {

@@ -148,10 +148,15 @@ where
         Command::Catalog(args) => args.execute(console),
     };
     let flushed = console.out.flush().map_err(CliError::Io);
-    match result.and_then(|code| flushed.map(|()| code)) {
-        Ok(code) => code,
-        Err(e) if e.is_broken_pipe() => exit::SUCCESS,
-        Err(e) => {
+    match (result, flushed) {
+        // A reader that stopped early (`tollgate check | head -1`) does not
+        // change the verdict: the exit code is the command's, so a gate
+        // under `set -o pipefail` still fails on its findings.
+        (Ok(code), Ok(())) => code,
+        (Ok(code), Err(e)) if e.is_broken_pipe() => code,
+        // A command stopped by the broken pipe before it had a verdict.
+        (Err(e), _) if e.is_broken_pipe() => exit::SUCCESS,
+        (Err(e), _) | (Ok(_), Err(e)) => {
             // Nothing more can be done when stderr itself is gone.
             let _ = writeln!(console.err, "error: {e}");
             exit::ERROR

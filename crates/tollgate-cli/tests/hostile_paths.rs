@@ -13,7 +13,7 @@ use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
 
 use serde_json::Value as Json;
 
@@ -252,4 +252,26 @@ fn a_file_name_that_is_not_utf8_is_scanned() {
         ]
     );
     assert_eq!(report["summary"]["files_scanned"], 2);
+}
+
+#[test]
+fn a_closed_pipe_does_not_pass_the_gate() {
+    let tree = Tree::new("pipe");
+    // Enough findings to fill any pipe buffer.
+    for i in 0..2000 {
+        std::fs::write(tree.path(&format!("good/p{i}.json")), GOOD).unwrap();
+    }
+    for format in ["text", "json", "sarif"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["check", "tree", "--format", format])
+            .current_dir(&tree.base)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // The reader goes away at once (`| head -0`).
+        drop(child.stdout.take());
+        let status = child.wait().unwrap();
+        assert_eq!(status.code(), Some(1), "{format}: findings fail the gate whatever happens to stdout");
+    }
 }

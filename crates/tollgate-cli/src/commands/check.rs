@@ -171,15 +171,21 @@ impl CheckArgs {
             && console.out_is_terminal
             && !config.no_color
             && !console.no_color_env;
-        config.destination.write_with(console.out, |w| match config.format {
+        let code = exit_code(&report, config.fail_on);
+        let written = config.destination.write_with(console.out, |w| match config.format {
             Format::Text => {
                 let options = render::text::TextOptions { color, fail_on: config.fail_on };
                 render::text::write(w, &report, &Sources::new(report.sources.clone()), &paths, &options)
             }
             Format::Json => render::json::write(w, &report, &paths),
             Format::Sarif => render::sarif::write(w, &report, engine.rules(), &paths),
-        })?;
-        Ok(exit_code(&report, config.fail_on))
+        });
+        match written {
+            // The verdict stands when the reader stops early (`| head -1`).
+            Err(e) if e.is_broken_pipe() => Ok(code),
+            Err(e) => Err(e),
+            Ok(()) => Ok(code),
+        }
     }
 }
 

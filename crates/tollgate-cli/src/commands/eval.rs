@@ -407,20 +407,25 @@ impl EvalArgs {
             min_recall: config.min_recall,
             failed_rules,
         };
-        match self.format {
-            EvalFormat::Text => write_text(console.out, &result)?,
-            EvalFormat::Json => {
-                serde_json::to_writer_pretty(&mut *console.out, &result).map_err(std::io::Error::from)?;
-                writeln!(console.out)?;
-            }
-        }
-        Ok(if !result.errors.is_empty() {
+        let code = if !result.errors.is_empty() {
             exit::ERROR
         } else if !result.failed_rules.is_empty() {
             exit::FINDINGS
         } else {
             exit::SUCCESS
-        })
+        };
+        let written = match self.format {
+            EvalFormat::Text => write_text(console.out, &result),
+            EvalFormat::Json => serde_json::to_writer_pretty(&mut *console.out, &result)
+                .map_err(std::io::Error::from)
+                .and_then(|()| writeln!(console.out)),
+        };
+        match written {
+            // The verdict stands when the reader stops early.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
+            Err(e) => Err(CliError::Io(e)),
+            Ok(()) => Ok(code),
+        }
     }
 }
 
