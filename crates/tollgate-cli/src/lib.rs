@@ -158,7 +158,7 @@ where
         (Err(e), _) if e.is_broken_pipe() => exit::SUCCESS,
         (Err(e), _) | (Ok(_), Err(e)) => {
             // Nothing more can be done when stderr itself is gone.
-            let _ = writeln!(console.err, "error: {e}");
+            let _ = writeln!(console.err, "error: {}", render::escape::visible(&e.to_string()));
             exit::ERROR
         }
     }

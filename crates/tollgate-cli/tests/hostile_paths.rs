@@ -255,6 +255,34 @@ fn a_file_name_that_is_not_utf8_is_scanned() {
 }
 
 #[test]
+fn names_and_values_cannot_write_workflow_commands_or_escapes() {
+    let tree = Tree::new("inject");
+    let name = "x\n::error file=app.py,line=1::injected\u{1b}[2J.tf";
+    std::fs::write(
+        tree.path("good").join(name),
+        "resource \"aws_iam_policy\" \"p\" {\n  name   = \"n\\n::add-mask::\\u001b[2J\"\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"*\", Resource = \"*\", Sid = \"a\\n::warning::b\"}]})\n}\n",
+    )
+    .unwrap();
+    // A parse error whose snippet holds a raw escape sequence.
+    std::fs::write(tree.path("good/broken.tf"), "locals { y = \"\u{1b}[31m\" + }\n").unwrap();
+    for extra in [&[][..], &["--no-color"][..]] {
+        let mut args: Vec<&OsStr> = vec![OsStr::new("check"), OsStr::new("tree")];
+        args.extend(extra.iter().map(OsStr::new));
+        let out = tollgate(&tree.base, &args);
+        assert_eq!(out.status.code(), Some(2), "a broken file: exit 2");
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(!text.contains('\u{1b}'), "an escape sequence reached the log:\n{text}");
+        for line in text.lines() {
+            assert!(!line.trim_start().starts_with("::"), "a workflow command reached the log: {line:?}");
+        }
+        assert!(text.contains("x\\n::error file=app.py,line=1::injected\\u{1b}[2J.tf"), "{text}");
+        assert!(text.contains("critical[IAM001]"), "{text}");
+        assert!(text.contains(" --> tree/good/x\\n::error file=app.py,line=1::injected\\u{1b}[2J.tf:"), "{text}");
+        assert!(text.contains("locals { y = \"\\u{1b}[31m\" + }"), "{text}");
+    }
+}
+
+#[test]
 fn a_closed_pipe_does_not_pass_the_gate() {
     let tree = Tree::new("pipe");
     // Enough findings to fill any pipe buffer.

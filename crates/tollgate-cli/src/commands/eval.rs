@@ -25,6 +25,7 @@ use super::check::in_pool;
 use super::{PolicyArgs, ScanArgs};
 use crate::error::CliError;
 use crate::paths::{self, PathStyle};
+use crate::render::escape::visible;
 use crate::{Console, exit, progress};
 
 /// Name of the file that marks and labels a case directory.
@@ -472,14 +473,15 @@ fn write_text(w: &mut dyn Write, result: &EvalResult) -> std::io::Result<()> {
             let resource = m.resource.as_deref().map(|r| format!(" {r}")).unwrap_or_default();
             let message = m.message.as_deref().map(|r| format!(": {r}")).unwrap_or_default();
             let kind = if m.kind == "fp" { "false positive" } else { "false negative" };
-            writeln!(w, "  {kind} {} {}{line}{resource}{message}", m.rule_id, m.file)?;
+            let text = format!("{kind} {} {}{line}{resource}{message}", m.rule_id, m.file);
+            writeln!(w, "  {}", visible(&text))?;
         }
     }
     if !result.errors.is_empty() {
         writeln!(w, "\nscan errors:")?;
         for e in &result.errors {
             let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
-            writeln!(w, "  {}{line}: {} [{}]", e.file, e.message, e.code)?;
+            writeln!(w, "  {}{line}: {} [{}]", visible(&e.file), visible(&e.message), e.code)?;
         }
     }
     let thresholds = format!("precision >= {:.3}, recall >= {:.3}", result.min_precision, result.min_recall);

@@ -7,6 +7,7 @@ use tollgate_policy::RuleMeta;
 
 use super::PolicyArgs;
 use crate::error::CliError;
+use crate::render::escape::{visible, visible_lines};
 use crate::{Console, exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -48,22 +49,22 @@ impl ExplainArgs {
 }
 
 fn write_text(w: &mut dyn Write, rule: &RuleMeta) -> std::io::Result<()> {
-    writeln!(w, "{}: {}", rule.id, rule.title)?;
-    write!(w, "severity: {}  zone: {}  source: {}", rule.severity.as_str(), rule.zone, rule.source)?;
+    writeln!(w, "{}: {}", visible(&rule.id), visible(&rule.title))?;
+    write!(w, "severity: {}  zone: {}  source: {}", rule.severity.as_str(), rule.zone, visible(&rule.source))?;
     if rule.deprecated {
         write!(w, "  (deprecated)")?;
     }
     writeln!(w)?;
     if !rule.description.trim().is_empty() {
-        writeln!(w, "\n{}", rule.description.trim())?;
+        writeln!(w, "\n{}", visible_lines(rule.description.trim()))?;
     }
     if !rule.remediation.trim().is_empty() {
-        writeln!(w, "\nRemediation:\n{}", rule.remediation.trim())?;
+        writeln!(w, "\nRemediation:\n{}", visible_lines(rule.remediation.trim()))?;
     }
     if !rule.references.is_empty() {
         writeln!(w, "\nReferences:")?;
         for reference in &rule.references {
-            writeln!(w, "- {reference}")?;
+            writeln!(w, "- {}", visible(reference))?;
         }
     }
     Ok(())

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use tollgate_core::{Diagnostic, DiagnosticLevel};
 use tollgate_policy::{Finding, Report, Severity};
 
+pub(crate) mod escape;
 pub(crate) mod json;
 pub(crate) mod rules_table;
 pub(crate) mod sarif;

@@ -5,6 +5,8 @@ use std::io::{self, Write};
 
 use tollgate_policy::RuleMeta;
 
+use super::escape::visible;
+
 fn title(rule: &RuleMeta) -> String {
     let mut t = rule.title.clone();
     if rule.deprecated {
@@ -23,10 +25,10 @@ pub(crate) fn write_text(w: &mut dyn Write, rules: &[RuleMeta]) -> io::Result<()
         writeln!(
             w,
             "{:<id_width$}  {:<8}  {:<4}  {}",
-            rule.id,
+            visible(&rule.id),
             rule.severity.as_str(),
             rule.zone.to_string(),
-            title(rule)
+            visible(&title(rule))
         )?;
     }
     Ok(())
@@ -34,7 +36,7 @@ pub(crate) fn write_text(w: &mut dyn Write, rules: &[RuleMeta]) -> io::Result<()
 
 /// Escapes what would break a markdown table cell.
 fn cell(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")
+    visible(&s.replace('\\', "\\\\").replace('|', "\\|").replace('\n', " ")).into_owned()
 }
 
 /// The markdown table (no trailing blank line).

@@ -18,6 +18,7 @@ use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet}
 use tollgate_core::{Diagnostic, DiagnosticLevel};
 use tollgate_policy::{Finding, Report, Severity};
 
+use super::escape::{visible, visible_window};
 use super::{Sources, failing_findings, scan_errors, sorted_errors, sorted_findings};
 use crate::paths::PathStyle;
 
@@ -62,20 +63,27 @@ fn finding_level(severity: Severity) -> Level<'static> {
 }
 
 fn render_finding(renderer: &Renderer, finding: &Finding, sources: &Sources, paths: &PathStyle) -> String {
-    let file = paths.display(&finding.file);
-    let title = finding_level(finding.severity).primary_title(finding.title.as_str()).id(finding.rule_id.as_str());
-    let resource_note = format!("resource {}", finding.resource);
+    // Everything printed from the input is made visible first: a value or
+    // a file name must not carry a workflow command or an escape sequence
+    // into the log.
+    let file = visible(&paths.display(&finding.file)).into_owned();
+    let title = finding_level(finding.severity)
+        .primary_title(visible(&finding.title).into_owned())
+        .id(visible(&finding.rule_id).into_owned());
+    let resource_note = format!("resource {}", visible(&finding.resource));
+    let message = visible(&finding.message).into_owned();
     let mut groups = Vec::new();
     let main = match source_window(sources.get(&finding.file), finding.line, finding.end_line) {
-        Some(window) => title.element(
-            Snippet::source(window.text.to_string())
-                .line_start(window.first_line)
-                .path(file)
-                .annotation(AnnotationKind::Primary.span(window.highlight).label(finding.message.clone())),
-        ),
-        None => title
-            .element(Origin::path(file).line(line_usize(finding.line)))
-            .element(Level::NOTE.message(finding.message.clone())),
+        Some(window) => {
+            let (text, highlight) = visible_window(window.text, window.highlight);
+            title.element(
+                Snippet::source(text.into_owned())
+                    .line_start(window.first_line)
+                    .path(file)
+                    .annotation(AnnotationKind::Primary.span(highlight).label(message)),
+            )
+        }
+        None => title.element(Origin::path(file).line(line_usize(finding.line))).element(Level::NOTE.message(message)),
     };
     let main = if finding.end_line > finding.line.saturating_add(MAX_SNIPPET_LINES - 1) {
         main.element(Level::NOTE.message(format!(
@@ -87,16 +95,19 @@ fn render_finding(renderer: &Renderer, finding: &Finding, sources: &Sources, pat
     };
     groups.push(main.element(Level::NOTE.message(resource_note)));
     for call in &finding.call_sites {
-        let file = paths.display(&call.file);
-        let title = Level::NOTE.secondary_title(format!("`{}` is called here", call.module));
+        let file = visible(&paths.display(&call.file)).into_owned();
+        let title = Level::NOTE.secondary_title(format!("`{}` is called here", visible(&call.module)));
         // The first line of the call is enough to find it.
         let group = match source_window(sources.get(&call.file), call.line, call.line) {
-            Some(window) => Group::with_title(title).element(
-                Snippet::source(window.text.to_string())
-                    .line_start(window.first_line)
-                    .path(file)
-                    .annotation(AnnotationKind::Context.span(window.highlight)),
-            ),
+            Some(window) => {
+                let (text, highlight) = visible_window(window.text, window.highlight);
+                Group::with_title(title).element(
+                    Snippet::source(text.into_owned())
+                        .line_start(window.first_line)
+                        .path(file)
+                        .annotation(AnnotationKind::Context.span(highlight)),
+                )
+            }
             None => Group::with_title(title).element(Origin::path(file).line(line_usize(call.line))),
         };
         groups.push(group);
@@ -110,19 +121,20 @@ fn render_diagnostic(renderer: &Renderer, diagnostic: &Diagnostic, sources: &Sou
         DiagnosticLevel::Warning => Level::WARNING,
         DiagnosticLevel::Info => Level::INFO,
     };
-    let file = paths.display(&diagnostic.file);
-    let title = level.primary_title(diagnostic.message.as_str()).id(diagnostic.code);
+    let file = visible(&paths.display(&diagnostic.file)).into_owned();
+    let title = level.primary_title(visible(&diagnostic.message).into_owned()).id(diagnostic.code);
     let line = diagnostic.line.unwrap_or(0);
     let group = match source_window(sources.get(&diagnostic.file), line, line) {
         Some(mut window) => {
             if let Some(column) = diagnostic.column {
                 window.highlight = column_range(window.text, column).unwrap_or(window.highlight);
             }
+            let (text, highlight) = visible_window(window.text, window.highlight);
             title.element(
-                Snippet::source(window.text.to_string())
+                Snippet::source(text.into_owned())
                     .line_start(window.first_line)
                     .path(file)
-                    .annotation(AnnotationKind::Primary.span(window.highlight)),
+                    .annotation(AnnotationKind::Primary.span(highlight)),
             )
         }
         None => {
