@@ -35,4 +35,10 @@ for target in tree check; do
         [ -s "$out" ] || rm -f "$out"
     done
 done
+# Hand-written seeds kept in the repository (fuzz/seeds/<target>/).
+for d in "$here"/seeds/*/; do
+    target=$(basename "$d")
+    mkdir -p "$corpus/$target"
+    cp "$d"* "$corpus/$target/"
+done
 for t in "$corpus"/*; do echo "$(basename "$t"): $(ls "$t" | wc -l) seeds"; done
