@@ -757,16 +757,16 @@ fn run<T: Send>(
         let t = Instant::now();
         let (unit, diags, outcome, parse) = match job {
             Job::Terraform(dir) => {
-                let out = parse::terraform::load(ctx, dir, &dirs);
+                let mut out = parse::terraform::load(ctx, dir, &dirs);
                 let parse = micros_since(t);
-                let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
+                let graph = build_graph(ctx, out.resources, out.edges, &mut out.diagnostics);
                 let unit = Unit { kind: SourceKind::Terraform, root: dir.display.clone(), graph };
                 (Some(unit), out.diagnostics, 0, parse)
             }
             Job::Plan(file, node) => {
-                let out = parse::terraform::plan::load(ctx, file, node);
+                let mut out = parse::terraform::plan::load(ctx, file, node);
                 let parse = micros_since(t);
-                let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
+                let graph = build_graph(ctx, out.resources, out.edges, &mut out.diagnostics);
                 (
                     Some(Unit { kind: SourceKind::TerraformPlan, root: file.path.clone(), graph }),
                     out.diagnostics,
@@ -775,9 +775,9 @@ fn run<T: Send>(
                 )
             }
             Job::Doc(file, format) => match parse::load_document(ctx, file, *format) {
-                Document::Unit(kind, out) => {
+                Document::Unit(kind, mut out) => {
                     let parse = micros_since(t);
-                    let graph = Graph::build_with(out.resources, out.edges, ctx.options.catalog.as_deref());
+                    let graph = build_graph(ctx, out.resources, out.edges, &mut out.diagnostics);
                     (Some(Unit { kind, root: file.path.clone(), graph }), out.diagnostics, 1, parse)
                 }
                 Document::Skipped => (None, Vec::new(), -1, micros_since(t)),
@@ -842,6 +842,35 @@ fn run<T: Send>(
     timings.total_micros = micros_since(start);
     let units = units.into_iter().map(|u| u.2).collect();
     ScanOutput { units, diagnostics, stats, sources, timings }
+}
+
+/// A unit's graph, with a `limit` error when its statements outran the
+/// wildcard-expansion budget: the statements past it carry no `grants`,
+/// so rules match their actions only literally and may miss what they
+/// grant. A truncated unit cannot pass the gate.
+fn build_graph(
+    ctx: &ScanContext,
+    resources: Vec<crate::graph::Resource>,
+    edges: Vec<crate::graph::Edge>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Graph {
+    let mut graph = Graph::build_with(resources, edges, ctx.options.catalog.as_deref());
+    if let Some(loc) = graph.grants_truncated.take() {
+        diagnostics.push(
+            Diagnostic::error(
+                loc.file.clone(),
+                "limit",
+                format!(
+                    "the unit's action wildcards need more than {} catalog expansions: from {} on, statements \
+                     are matched by literal action names only and what their wildcards grant is not checked",
+                    crate::graph::grants::MAX_WILDCARD_EXPANSIONS,
+                    loc.address
+                ),
+            )
+            .at(loc.line, 1),
+        );
+    }
+    graph
 }
 
 /// Runs `f` over `jobs` on the current pool, every thread taking the next

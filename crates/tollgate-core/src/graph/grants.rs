@@ -298,12 +298,30 @@ fn is_zero(n: &usize) -> bool {
     *n == 0
 }
 
-/// Annotates every `Allow` statement of every policy.
-pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) {
+/// Annotates every `Allow` statement of every policy. Returns the first
+/// `Allow` statement left without `grants` because the unit's budget of
+/// wildcard expansions ran out (the rules then match its actions only
+/// literally, so the caller reports it).
+pub(crate) fn annotate_policies(policies: &mut [Policy], catalog: &Catalog) -> Option<Location> {
     let mut cache = PatternCache::with_budget(MAX_WILDCARD_EXPANSIONS);
+    let mut first_left = None;
     for p in policies {
         annotate_statements(&mut p.statements, catalog, &mut cache, Detail::Patterns);
+        if first_left.is_none() && cache.expansions_left == 0 {
+            first_left = p
+                .statements
+                .iter()
+                .find(|s| s.grants.is_none() && is_effect(&s.effect, "Allow") && has_wildcard(s))
+                .map(|s| s.loc.clone());
+        }
     }
+    first_left
+}
+
+/// True when the statement's `Action` or `NotAction` holds a wildcard
+/// (only those cost an expansion).
+fn has_wildcard(s: &Statement) -> bool {
+    s.actions.iter().chain(&s.not_actions).filter_map(Value::as_str).any(|p| p.contains(['*', '?']))
 }
 
 /// Annotates the `Allow` statements of one document, after its `Deny`s.

@@ -355,6 +355,10 @@ pub struct Graph {
     /// AWS-managed policies attached by ARN, with their documents from the
     /// IAM action catalog (see [`grants`]).
     pub aws_managed_policies: Vec<grants::AwsManagedPolicy>,
+    /// The first statement left without `grants` when the unit's wildcard
+    /// budget ran out; the scan reports it as a `limit` error.
+    #[serde(skip)]
+    pub(crate) grants_truncated: Option<Location>,
 }
 
 impl Graph {
@@ -390,6 +394,7 @@ impl Graph {
             network_rules,
             buckets,
             aws_managed_policies: Vec::new(),
+            grants_truncated: None,
         }
     }
 
@@ -478,7 +483,7 @@ impl Graph {
 
     /// The grants and the AWS-managed view, without relinking principals.
     fn annotate(&mut self, catalog: &tollgate_catalog::Catalog) {
-        grants::annotate_policies(&mut self.policies, catalog);
+        self.grants_truncated = grants::annotate_policies(&mut self.policies, catalog);
         self.aws_managed_policies = grants::aws_managed_policies(&self.attachments, &mut self.iam_principals, catalog);
     }
 }
