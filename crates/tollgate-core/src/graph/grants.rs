@@ -981,5 +981,4 @@ pub(crate) fn aws_managed_policies(
 }
 
 #[cfg(test)]
-#[path = "grants_tests.rs"]
 mod tests;
