@@ -8,20 +8,6 @@ package tollgate.lib.iam
 
 import rego.v1
 
-# Identity policies: documents that grant permissions to their holder.
-# (A test, not a set: building sets of whole policy objects costs a deep
-# comparison per insertion.)
-identity_policy(p) if p.role == "identity"
-
-is_allow(s) if s.effect == "Allow"
-
-# `*` or `*:*`: every action of every service.
-full_wildcard(a) if {
-	is_string(a)
-	startswith(a, "*") # cheap first test: most actions name a service
-	lower(a) in {"*", "*:*"}
-}
-
 # `svc:*` for one service.
 service_wildcard(a) if {
 	is_string(a)
@@ -65,14 +51,6 @@ same_service(p, a) if {
 }
 
 same_service(p, _) if wildcard(split(p, ":")[0])
-
-# Statement `s` allows `action` through a pattern other than `*`/`*:*`.
-grants_specific(s, action) if {
-	is_allow(s)
-	some p in s.actions
-	not full_wildcard(p)
-	matches(p, action)
-}
 
 # Verbs of actions that only read or list (access levels Read and List).
 read_verbs := [

@@ -34,8 +34,6 @@ package tollgate.rules.IAM001
 
 import rego.v1
 
-import data.tollgate.lib.iam
-
 deny contains f if {
 	some p in input.policies
 	p.role == "identity"

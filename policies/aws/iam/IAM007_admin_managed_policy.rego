@@ -41,8 +41,6 @@ package tollgate.rules.IAM007
 
 import rego.v1
 
-import data.tollgate.lib.iam
-
 managed_name(arn) := name if {
 	is_string(arn)
 	m := regex.find_all_string_submatch_n(`^arn:aws[a-z-]*:iam::aws:policy/(?:[^/]+/)*([A-Za-z0-9+=,.@_-]+)$`, arn, 1)
