@@ -25,7 +25,8 @@ use hcl_edit::expr::{BinaryOperator, Expression, FuncCall, ObjectKey, Traversal,
 use hcl_edit::structure::{Body, Structure};
 use hcl_edit::template::{Directive, Element, Template};
 
-use super::funcs::{self, to_string, values_equal};
+use super::funcs::{self, CallError, to_string, values_equal};
+use super::size::{self, NODE_COST};
 use super::{ModuleConfig, TerraformDir, hcl_error_code, policy_doc};
 use crate::diagnostic::{Diagnostic, DiagnosticLevel};
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
@@ -40,10 +41,11 @@ use crate::value::Value;
 const MAX_DEPTH: usize = 256;
 /// Maximum depth of nested module calls.
 const MAX_MODULE_DEPTH: usize = 32;
-/// Maximum size of one value: string bytes count 1, every list or map
-/// element [`NODE_COST`] (so at most 2 million elements or 16 MiB of text).
+/// Maximum size of one value ([`size`]: string bytes count 1, every value
+/// [`NODE_COST`]; so at most half a million elements or 16 MiB of text).
+/// Every builder measures what it is about to build against it (and
+/// against what is left of the unit's [`Budget`]) before building it.
 const MAX_VALUE_SIZE: usize = 16 * 1024 * 1024;
-const NODE_COST: usize = 8;
 /// Maximum instances of one resource or module block.
 const MAX_INSTANCES: usize = 4096;
 /// Maximum instances of all resource and module blocks of one unit: nested
@@ -211,6 +213,8 @@ struct Ev<'a> {
     /// deadline (`ScanOptions::max_eval_steps`, `ScanOptions::file_time_limit`).
     budget: Budget,
     budget_reported: bool,
+    /// Whether a value over [`MAX_VALUE_SIZE`] was reported ([`Ev::limit_error`]).
+    value_reported: bool,
     /// Instances created by `count`/`for_each` so far (bounded by [`MAX_UNIT_INSTANCES`]).
     instances: usize,
     collectors: Vec<Refs>,
@@ -236,6 +240,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         depth_reported: false,
         budget: ctx.budget(),
         budget_reported: false,
+        value_reported: false,
         instances: 0,
         collectors: vec![Refs::new()],
         try_depth: 0,
@@ -1412,20 +1417,73 @@ impl<'a> Ev<'a> {
         self.depth += 1;
         let v = self.eval_inner(e, sc);
         self.depth -= 1;
-        if matches!(
-            e,
-            Expression::Array(_)
-                | Expression::Object(_)
-                | Expression::FuncCall(_)
-                | Expression::StringTemplate(_)
-                | Expression::HeredocTemplate(_)
-                | Expression::ForExpr(_)
-        ) && too_big(&v)
+        // A reference copies what it names: the copy is charged like a
+        // value built (builders charge themselves, before building).
+        if matches!(e, Expression::Traversal(_) | Expression::Variable(_))
+            && !matches!(v, Value::Null | Value::Bool(_) | Value::Number(_))
+            && !self.charge_value(&v, sc, e.span())
         {
-            self.over_budget(sc, e.span(), format!("a value larger than {MAX_VALUE_SIZE} units"));
             return Value::unknown("size limit");
         }
         v
+    }
+
+    /// Room for one value about to be built: the per-value bound, or what
+    /// is left of the unit's memory budget when that is less.
+    fn room(&self) -> usize {
+        MAX_VALUE_SIZE.min(self.budget.room())
+    }
+
+    /// Takes `n` bytes from the unit's budget for a value about to be
+    /// built, `n` being at most [`Ev::room`] or not. False (and reported)
+    /// when the value is over [`MAX_VALUE_SIZE`] (it alone is unknown) or
+    /// the unit's budget is spent (the unit stops).
+    fn charge_bytes(&mut self, n: Option<usize>, sc: &Scope<'_>, at: Option<Range<usize>>) -> bool {
+        match n {
+            Some(n) if n <= MAX_VALUE_SIZE && self.budget.charge_bytes(n) => true,
+            _ => {
+                self.too_large(sc, at);
+                false
+            }
+        }
+    }
+
+    /// Reports a value that does not fit in [`Ev::room`].
+    fn too_large(&mut self, sc: &Scope<'_>, at: Option<Range<usize>>) {
+        if self.budget.room() < MAX_VALUE_SIZE {
+            // The unit's budget is what is short: spend it, the unit stops.
+            self.budget.charge_bytes(usize::MAX);
+            let what = self.budget.message();
+            self.over_budget(sc, at, what);
+        } else {
+            let msg = format!("a value larger than {} MiB would be built here; it is unknown", MAX_VALUE_SIZE >> 20);
+            self.limit_error(sc, at, msg);
+        }
+    }
+
+    /// Measures and charges a value that was just copied or built.
+    fn charge_value(&mut self, v: &Value, sc: &Scope<'_>, at: Option<Range<usize>>) -> bool {
+        let n = size::value_size(v, self.room());
+        self.charge_bytes(n, sc, at)
+    }
+
+    /// Adds `v` to a collection of `*size` bytes being built, charging the
+    /// new element's slot (and `key`): false (reported) when the collection
+    /// would be over [`Ev::room`].
+    fn grow(&mut self, size: &mut usize, v: &Value, key: usize, sc: &Scope<'_>, at: Option<Range<usize>>) -> bool {
+        let room = self.room();
+        let new =
+            size::value_size(v, room.saturating_sub(*size)).and_then(|n| size::add(*size, n.saturating_add(key), room));
+        match new {
+            Some(n) if self.budget.charge_bytes(NODE_COST + key) => {
+                *size = n;
+                true
+            }
+            _ => {
+                self.too_large(sc, at);
+                false
+            }
+        }
     }
 
     /// Takes up to `n` instances from the unit's [`MAX_UNIT_INSTANCES`];
@@ -1441,6 +1499,17 @@ impl<'a> Ev<'a> {
     }
 
     /// Reports (once per unit) that an evaluation limit was hit.
+    /// Reports (once per unit) a value or an input left unknown because it
+    /// is too large; the evaluation goes on.
+    fn limit_error(&mut self, sc: &Scope<'_>, at: Option<Range<usize>>, msg: String) {
+        self.errors += 1;
+        if !self.value_reported {
+            self.value_reported = true;
+            // A value the rules cannot see may hide a finding: an error.
+            self.diag(sc.inst, sc.file, at, DiagnosticLevel::Error, "limit", msg);
+        }
+    }
+
     fn over_budget(&mut self, sc: &Scope<'_>, at: Option<Range<usize>>, what: String) {
         self.errors += 1;
         if !self.budget_reported {
@@ -1469,9 +1538,21 @@ impl<'a> Ev<'a> {
                 }
             }
             Expression::String(s) => Value::String(s.value().clone()),
-            Expression::Array(a) => Value::List(a.iter().map(|i| self.eval(i, sc)).collect()),
+            Expression::Array(a) => {
+                let mut items = Vec::with_capacity(a.len());
+                let mut size = NODE_COST;
+                for i in a.iter() {
+                    let v = self.eval(i, sc);
+                    if !self.grow(&mut size, &v, 0, sc, i.span()) {
+                        return Value::unknown("size limit");
+                    }
+                    items.push(v);
+                }
+                Value::List(items)
+            }
             Expression::Object(o) => {
                 let mut m = BTreeMap::new();
+                let mut size = NODE_COST;
                 let mut unknown_key = None;
                 for (k, v) in o.iter() {
                     let key = match k {
@@ -1492,6 +1573,9 @@ impl<'a> Ev<'a> {
                         },
                     };
                     let val = self.eval(v.expr(), sc);
+                    if !self.grow(&mut size, &val, key.len(), sc, v.expr().span()) {
+                        return Value::unknown("size limit");
+                    }
                     m.insert(key, val);
                 }
                 match unknown_key {
@@ -1669,6 +1753,7 @@ impl<'a> Ev<'a> {
         };
         let kname = f.intro.key_var.as_ref().map(|k| k.as_str().to_string());
         let vname = f.intro.value_var.as_str().to_string();
+        let mut size = NODE_COST;
         let mut list = Vec::new();
         let mut map: BTreeMap<String, Value> = BTreeMap::new();
         let mut groups: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -1708,6 +1793,9 @@ impl<'a> Ev<'a> {
                         },
                     };
                     let val = self.eval(&f.value_expr, &inner);
+                    if !self.grow(&mut size, &val, key.len(), sc, f.value_expr.span()) {
+                        return Value::unknown("size limit");
+                    }
                     if f.grouping {
                         groups.entry(key).or_default().push(val);
                     } else {
@@ -1721,7 +1809,13 @@ impl<'a> Ev<'a> {
                         map.insert(key, val);
                     }
                 }
-                None => list.push(self.eval(&f.value_expr, &inner)),
+                None => {
+                    let val = self.eval(&f.value_expr, &inner);
+                    if !self.grow(&mut size, &val, 0, sc, f.value_expr.span()) {
+                        return Value::unknown("size limit");
+                    }
+                    list.push(val);
+                }
             }
         }
         if f.key_expr.is_some() {
@@ -1742,7 +1836,7 @@ impl<'a> Ev<'a> {
         {
             return self.eval(&i.expr, sc);
         }
-        let mut r = Render::default();
+        let mut r = Render { at: t.span(), ..Render::default() };
         match self.render(t, sc, &mut r) {
             Ok(()) => Value::String(r.buf),
             Err(v) => v,
@@ -1752,13 +1846,18 @@ impl<'a> Ev<'a> {
     fn render(&mut self, t: &Template, sc: &Scope<'_>, r: &mut Render) -> Result<(), Value> {
         for el in t.iter() {
             match el {
-                Element::Literal(s) => r.literal(s.value()),
+                Element::Literal(s) => {
+                    self.grow_text(r, s.value().len(), sc)?;
+                    r.literal(s.value());
+                }
                 Element::Interpolation(i) => {
                     if i.strip.strip_start() {
                         r.strip_prev();
                     }
                     let v = self.eval(&i.expr, sc);
-                    r.value(&self.stringify(v, sc, i.expr.span())?);
+                    let text = self.stringify(v, sc, i.expr.span())?;
+                    self.grow_text(r, text.len(), sc)?;
+                    r.value(&text);
                     r.strip_next = i.strip.strip_end();
                 }
                 Element::Directive(d) => match d.as_ref() {
@@ -1837,6 +1936,16 @@ impl<'a> Ev<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Charges `n` more bytes of a template's text before they are written.
+    fn grow_text(&mut self, r: &Render, n: usize, sc: &Scope<'_>) -> Result<(), Value> {
+        let new = size::add(r.buf.len(), n.saturating_add(NODE_COST), self.room());
+        if new.is_some() && self.budget.charge_bytes(n) {
+            return Ok(());
+        }
+        self.too_large(sc, r.at.clone());
+        Err(Value::unknown("size limit"))
     }
 
     fn stringify(&mut self, v: Value, sc: &Scope<'_>, at: Option<Range<usize>>) -> Result<String, Value> {
@@ -2284,17 +2393,37 @@ impl<'a> Ev<'a> {
                 None => {}
             }
         }
-        match name {
+        let v = match name {
             "file" | "templatefile" | "fileexists" | "filebase64" | "fileset" => {
-                return self.file_fn(name, &args, sc, f.span());
+                self.file_fn(name, &args, sc, f.span())
             }
-            n if funcs::is_file_digest(n) => return self.file_fn(name, &args, sc, f.span()),
-            _ => {}
+            n if funcs::is_file_digest(n) => self.file_fn(name, &args, sc, f.span()),
+            _ => self.builtin(name, &args, sc, f.span()),
+        };
+        // What the call built (or copied out of its arguments) is charged;
+        // the functions that could build far more than that measured it first.
+        if !matches!(v, Value::Null | Value::Bool(_) | Value::Number(_)) && !self.charge_value(&v, sc, f.span()) {
+            return Value::unknown("size limit");
         }
-        match funcs::call(name, &args) {
+        v
+    }
+
+    fn builtin(&mut self, name: &str, args: &[Value], sc: &Scope<'_>, at: Option<Range<usize>>) -> Value {
+        let r = funcs::call(name, args, self.room());
+        let extra = funcs::extra_steps(name, args);
+        if extra > 0 && !self.budget.charge(extra) {
+            let what = self.budget.message();
+            self.over_budget(sc, at, what);
+            return Value::unknown("evaluation limit");
+        }
+        match r {
             Some(Ok(v)) => v,
-            Some(Err(msg)) => {
-                self.error(sc, f.span(), format!("{name}(): {msg}"));
+            Some(Err(CallError::TooLarge)) => {
+                self.too_large(sc, at);
+                Value::unknown(format!("{name}(...)"))
+            }
+            Some(Err(CallError::Eval(msg))) => {
+                self.error(sc, at.clone(), format!("{name}(): {msg}"));
                 Value::unknown(format!("{name}(...)"))
             }
             None => {
@@ -2303,7 +2432,7 @@ impl<'a> Ev<'a> {
                     self.diag(
                         sc.inst,
                         sc.file,
-                        f.span(),
+                        at.clone(),
                         DiagnosticLevel::Warning,
                         "eval",
                         format!("unknown function {name}(); its result is unknown"),
@@ -2429,33 +2558,6 @@ fn refs_for_key(refs: &Refs, key: &Value) -> Refs {
     if own.is_empty() { refs.clone() } else { own }
 }
 
-/// True when a value exceeds [`MAX_VALUE_SIZE`] (counted with early exit).
-fn too_big(v: &Value) -> bool {
-    fn walk(v: &Value, budget: &mut usize) -> bool {
-        let cost = match v {
-            Value::String(s) | Value::Unknown(s) => s.len() + NODE_COST,
-            _ => NODE_COST,
-        };
-        if cost > *budget {
-            return true;
-        }
-        *budget -= cost;
-        match v {
-            Value::List(l) => l.iter().any(|i| walk(i, budget)),
-            Value::Map(m) => m.iter().any(|(k, i)| {
-                if k.len() > *budget {
-                    return true;
-                }
-                *budget -= k.len();
-                walk(i, budget)
-            }),
-            _ => false,
-        }
-    }
-    let mut budget = MAX_VALUE_SIZE;
-    walk(v, &mut budget)
-}
-
 fn map1(k: &str, v: Value) -> Value {
     let mut m = BTreeMap::new();
     m.insert(k.to_string(), v);
@@ -2475,6 +2577,8 @@ impl CopiedPair for Option<&(Value, usize)> {
 /// Template output with HCL's whitespace strip markers (`~`).
 #[derive(Default)]
 struct Render {
+    /// The template, for a `limit` diagnostic.
+    at: Option<Range<usize>>,
     buf: String,
     /// Where the last literal began, while it is the last thing written.
     lit_start: Option<usize>,

@@ -13,11 +13,43 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 
+use super::size::{self, NODE_COST};
 use crate::value::Value;
 
-/// The outcome of a call: a value, or an error message (a Terraform
+/// The outcome of a function: a value, or an error message (a Terraform
 /// evaluation error, which `try`/`can` catch).
 pub(crate) type CallResult = Result<Value, String>;
+
+/// Why [`call`] gave no value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum CallError {
+    /// A Terraform evaluation error, which `try`/`can` catch.
+    Eval(String),
+    /// The result would take more than the room the call was given:
+    /// nothing was built.
+    TooLarge,
+}
+
+impl From<String> for CallError {
+    fn from(msg: String) -> Self {
+        CallError::Eval(msg)
+    }
+}
+
+impl From<&str> for CallError {
+    fn from(msg: &str) -> Self {
+        CallError::Eval(msg.to_string())
+    }
+}
+
+/// The outcome of a function whose result can be much larger than its
+/// arguments: it measures the result before building it.
+type SizedResult = Result<Value, CallError>;
+
+/// `Ok(n)` when `n` (a result size) is `Some`, else [`CallError::TooLarge`].
+fn fits(n: Option<usize>) -> Result<usize, CallError> {
+    n.ok_or(CallError::TooLarge)
+}
 
 /// Functions that accept unknown arguments without becoming unknown.
 fn tolerates_unknown(name: &str) -> bool {
@@ -39,7 +71,16 @@ fn tolerates_unknown(name: &str) -> bool {
 }
 
 /// Calls a pure function. `None` when no such function is known.
-pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
+///
+/// `room` is the size ([`size`]) the result may take. Every function whose
+/// result can be larger than a small multiple of its arguments (`join`,
+/// `format`, `formatlist`, `replace`, `indent`, `split`, `setproduct`,
+/// `regexall`, `jsonencode`, `yamlencode`, the case and encoding functions)
+/// measures its result first and returns [`CallError::TooLarge`] instead
+/// of building more than `room`; the others build at most about the size
+/// of their arguments (which were measured when they were built), and the
+/// caller measures what they return.
+pub(crate) fn call(name: &str, args: &[Value], room: usize) -> Option<Result<Value, CallError>> {
     if is_known_function(name) {
         let top = !matches!(name, "coalesce" | "coalescelist" | "sensitive" | "nonsensitive");
         if let Some(u) =
@@ -50,15 +91,13 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         }
     }
     let r = match name {
-        "jsonencode" => {
-            one(args).map(|v| if v.is_unknown() { v.clone() } else { Value::String(encode_json(v, false)) })
-        }
+        "jsonencode" => return Some(jsonencode(args, room)),
         "jsondecode" => str_arg(args, 0).and_then(|s| Value::parse_json(s).map_err(|e| format!("invalid JSON: {e}"))),
-        "yamlencode" => one(args).map(yaml_encode),
-        "format" => format_fn(args),
-        "formatlist" => formatlist(args),
-        "join" => join(args),
-        "split" => split(args),
+        "yamlencode" => return Some(yamlencode(args, room)),
+        "format" => return Some(format_fn(args, room)),
+        "formatlist" => return Some(formatlist(args, room)),
+        "join" => return Some(join(args, room)),
+        "split" => return Some(split(args, room)),
         "concat" => concat(args),
         "merge" => merge(args),
         "lookup" => lookup(args),
@@ -123,14 +162,12 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
             Value::Map(m) => Ok(Value::List(m.values().cloned().collect())),
             other => Err(format!("values() needs a map, got {}", other.type_name())),
         }),
-        "lower" => str_arg(args, 0).map(|s| Value::String(s.to_lowercase())),
-        "upper" => str_arg(args, 0).map(|s| Value::String(s.to_uppercase())),
-        "title" => str_arg(args, 0).map(|s| Value::String(title(s))),
+        "lower" | "upper" | "title" => return Some(change_case(name, args, room)),
         "trimspace" => str_arg(args, 0).map(|s| Value::String(s.trim().to_string())),
         "trim" => two_str(args).map(|(s, cut)| Value::String(s.trim_matches(|c| cut.contains(c)).to_string())),
         "trimprefix" => two_str(args).map(|(s, p)| Value::String(s.strip_prefix(p).unwrap_or(s).to_string())),
         "trimsuffix" => two_str(args).map(|(s, p)| Value::String(s.strip_suffix(p).unwrap_or(s).to_string())),
-        "replace" => replace(args),
+        "replace" => return Some(replace(args, room)),
         "substr" => substr(args),
         "contains" => match (list_arg(args, 0), args.get(1)) {
             (Ok(l), Some(v)) => Ok(Value::Bool(l.iter().any(|i| values_equal(i, v)))),
@@ -141,14 +178,14 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "endswith" => two_str(args).map(|(s, p)| Value::Bool(s.ends_with(p))),
         "strrev" => str_arg(args, 0).map(|s| Value::String(s.chars().rev().collect())),
         "chomp" => str_arg(args, 0).map(|s| Value::String(s.trim_end_matches(['\n', '\r']).to_string())),
-        "indent" => indent(args),
+        "indent" => return Some(indent(args, room)),
         "slice" => slice(args),
         "range" => range(args),
         "zipmap" => zipmap(args),
         "setunion" => set_op(args, SetOp::Union),
         "setintersection" => set_op(args, SetOp::Intersection),
         "setsubtract" => set_op(args, SetOp::Subtract),
-        "setproduct" => setproduct(args),
+        "setproduct" => return Some(setproduct(args, room)),
         "one" => list_arg(args, 0).and_then(|l| match l {
             [] => Ok(Value::Null),
             [v] => Ok(v.clone()),
@@ -172,15 +209,20 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "cidrhost" => cidrhost(args),
         "cidrnetmask" => cidrnetmask(args),
         "cidrsubnets" => cidrsubnets(args),
-        "base64encode" => str_arg(args, 0).map(|s| Value::String(base64_encode(s.as_bytes()))),
+        "base64encode" => {
+            return Some(str_arg(args, 0).map_err(CallError::Eval).and_then(|s| {
+                fits(size::add(s.len().div_ceil(3).saturating_mul(4), NODE_COST, room))?;
+                Ok(Value::String(base64_encode(s.as_bytes())))
+            }));
+        }
         "base64decode" => str_arg(args, 0).and_then(|s| {
             base64_decode(s)
                 .and_then(|b| String::from_utf8(b).map_err(|_| "decoded bytes are not UTF-8".to_string()))
                 .map(Value::String)
         }),
         "sensitive" | "nonsensitive" => one(args).cloned(),
-        "regex" => regex_fn(args, false),
-        "regexall" => regex_fn(args, true),
+        "regex" => return Some(regex_fn(args, false, room)),
+        "regexall" => return Some(regex_fn(args, true, room)),
         "abspath" => str_arg(args, 0).map(|s| Value::String(s.to_string())),
         "basename" => str_arg(args, 0).map(|s| {
             let t = s.trim_end_matches('/');
@@ -203,7 +245,14 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "uuidv5" => two_str(args).and_then(|(ns, n)| uuidv5(ns, n)).map(Value::String),
         "formatdate" => two_str(args).and_then(|(spec, ts)| formatdate(spec, ts)).map(Value::String),
         "timeadd" => two_str(args).and_then(|(ts, d)| timeadd(ts, d)).map(Value::String),
-        "urlencode" => str_arg(args, 0).map(|s| Value::String(urlencode(s))),
+        "urlencode" => {
+            return Some(str_arg(args, 0).map_err(CallError::Eval).and_then(|s| {
+                let escaped =
+                    s.bytes().filter(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~')));
+                fits(size::add(s.len().saturating_add(2 * escaped.count()), NODE_COST, room))?;
+                Ok(Value::String(urlencode(s)))
+            }));
+        }
         "transpose" => transpose(args),
         "alltrue" => list_arg(args, 0).map(|l| Value::Bool(l.iter().all(|v| v.as_bool() == Some(true)))),
         "anytrue" => list_arg(args, 0).map(|l| Value::Bool(l.iter().any(|v| v.as_bool() == Some(true)))),
@@ -223,7 +272,7 @@ pub(crate) fn call(name: &str, args: &[Value]) -> Option<CallResult> {
         "type" => one(args).map(|v| Value::String(v.type_name().to_string())),
         _ => return None,
     };
-    Some(r)
+    Some(r.map_err(CallError::Eval))
 }
 
 /// Names handled here or by the evaluator (for the unknown-argument shortcut).
@@ -410,18 +459,44 @@ fn title(s: &str) -> String {
     out
 }
 
-fn format_fn(args: &[Value]) -> CallResult {
+fn jsonencode(args: &[Value], room: usize) -> SizedResult {
+    let v = one(args)?;
+    if v.is_unknown() {
+        return Ok(v.clone());
+    }
+    fits(json_len(v, room).and_then(|n| size::add(n, NODE_COST, room)))?;
+    Ok(Value::String(encode_json(v, false)))
+}
+
+/// `yamlencode` writes at most three bytes per element more than
+/// `jsonencode` (`- ` and a newline for a comma).
+fn yamlencode(args: &[Value], room: usize) -> SizedResult {
+    let v = one(args)?;
+    let entries = match v {
+        Value::List(l) => l.len(),
+        Value::Map(m) => m.len(),
+        _ => 1,
+    };
+    let n = json_len(v, room).and_then(|n| size::add(n, entries.saturating_mul(3).saturating_add(NODE_COST), room));
+    fits(n)?;
+    Ok(yaml_encode(v))
+}
+
+fn format_fn(args: &[Value], room: usize) -> SizedResult {
     let spec = str_arg(args, 0)?;
     let rest = args.get(1..).unwrap_or(&[]);
-    format_with(spec, rest)
+    format_with(spec, |i| rest.get(i), room.saturating_sub(NODE_COST))
 }
 
 /// Largest width, precision or indentation `format`/`indent` accept: a
 /// hostile `format("%999999999999d", 1)` must not allocate a terabyte.
 const MAX_PADDING: usize = 1 << 16;
 
-/// `format`: %s %d %v %q %f %t %% with optional flags/width/precision.
-fn format_with(spec: &str, args: &[Value]) -> CallResult {
+/// `format`: %s %d %v %q %f %t %% with optional flags/width/precision;
+/// argument `i` is `arg(i)`. The text is at most `room` bytes.
+fn format_with<'a>(spec: &str, arg: impl Fn(usize) -> Option<&'a Value>, room: usize) -> SizedResult {
+    // The literal text of the spec is at most its length.
+    fits(size::add(spec.len(), 0, room))?;
     let mut out = String::new();
     let mut chars = spec.chars().peekable();
     let mut next = 0usize;
@@ -444,20 +519,27 @@ fn format_with(spec: &str, args: &[Value]) -> CallResult {
             out.push('%');
             continue;
         }
-        let arg = args.get(next).ok_or_else(|| "not enough arguments for format string".to_string())?;
+        let arg = arg(next).ok_or_else(|| "not enough arguments for format string".to_string())?;
         next += 1;
         let precision = flags.split_once('.').and_then(|(_, p)| p.parse::<usize>().ok());
         let width =
             flags.split('.').next().and_then(|w| w.trim_start_matches(['-', '+', '#', ' ', '0']).parse::<usize>().ok());
         if width.max(precision).is_some_and(|n| n > MAX_PADDING) {
-            return Err(format!("format width or precision larger than {MAX_PADDING}"));
+            return Err(format!("format width or precision larger than {MAX_PADDING}").into());
         }
         let text = match verb {
             's' | 'v' => match arg {
-                Value::List(_) | Value::Map(_) if verb == 'v' => encode_json(arg, false),
+                Value::List(_) | Value::Map(_) if verb == 'v' => {
+                    fits(json_len(arg, room.saturating_sub(out.len())))?;
+                    encode_json(arg, false)
+                }
                 other => to_string(other)?,
             },
-            'q' => encode_json(&Value::String(to_string(arg)?), false),
+            'q' => {
+                let s = Value::String(to_string(arg)?);
+                fits(json_len(&s, room.saturating_sub(out.len())))?;
+                encode_json(&s, false)
+            }
             'd' => {
                 let n = to_number(arg)?;
                 if n.fract() != 0.0 {
@@ -471,15 +553,18 @@ fn format_with(spec: &str, args: &[Value]) -> CallResult {
             }
             't' => match arg {
                 Value::Bool(b) => b.to_string(),
-                other => return Err(format!("%t needs a bool, got {}", other.type_name())),
+                other => return Err(format!("%t needs a bool, got {}", other.type_name()).into()),
             },
             'x' => format!("{:x}", to_number(arg)? as i64),
             'X' => format!("{:X}", to_number(arg)? as i64),
             'o' => format!("{:o}", to_number(arg)? as i64),
             'b' => format!("{:b}", to_number(arg)? as i64),
-            other => return Err(format!("unsupported format verb %{other}")),
+            other => return Err(format!("unsupported format verb %{other}").into()),
         };
         let pad = width.unwrap_or(0).saturating_sub(text.chars().count());
+        // The spec's own bytes for this verb were counted above: what the
+        // verb adds is its text and padding.
+        fits(size::add(out.len().saturating_add(pad), text.len(), room))?;
         if flags.starts_with('-') {
             out.push_str(&text);
             out.extend(std::iter::repeat_n(' ', pad));
@@ -494,7 +579,7 @@ fn format_with(spec: &str, args: &[Value]) -> CallResult {
     Ok(Value::String(out))
 }
 
-fn formatlist(args: &[Value]) -> CallResult {
+fn formatlist(args: &[Value], room: usize) -> SizedResult {
     let spec = str_arg(args, 0)?;
     let rest = args.get(1..).unwrap_or(&[]);
     let mut n: Option<usize> = None;
@@ -507,33 +592,60 @@ fn formatlist(args: &[Value]) -> CallResult {
         }
     }
     let n = n.unwrap_or(1);
+    let mut used = fits(size::mul(n.saturating_add(1), NODE_COST, room))?;
     let mut out = Vec::with_capacity(n);
     for i in 0..n {
-        let row: Vec<Value> = rest
-            .iter()
-            .map(|a| if let Value::List(l) = a { l.get(i).cloned().unwrap_or(Value::Null) } else { a.clone() })
-            .collect();
-        out.push(format_with(spec, &row)?);
+        let row = |j: usize| match rest.get(j) {
+            Some(Value::List(l)) => Some(l.get(i).unwrap_or(&Value::Null)),
+            other => other,
+        };
+        let line = format_with(spec, row, room - used)?;
+        used += line.as_str().map_or(0, str::len);
+        out.push(line);
     }
     Ok(Value::List(out))
 }
 
-fn join(args: &[Value]) -> CallResult {
+fn join(args: &[Value], room: usize) -> SizedResult {
     let sep = str_arg(args, 0)?;
-    let mut parts = Vec::new();
+    // The result's length first: the parts and one separator between two.
+    let mut len = NODE_COST;
+    let mut parts = 0usize;
     for i in 1..args.len() {
         for v in list_arg(args, i)? {
-            parts.push(to_string(v)?);
+            let part = match v {
+                Value::String(s) => s.len(),
+                other => to_string(other)?.len(),
+            };
+            let sep_len = if parts == 0 { 0 } else { sep.len() };
+            len = fits(size::add(len, part.saturating_add(sep_len), room))?;
+            parts += 1;
         }
     }
-    Ok(Value::String(parts.join(sep)))
+    let mut out = String::with_capacity(len - NODE_COST);
+    let mut first = true;
+    for i in 1..args.len() {
+        for v in list_arg(args, i)? {
+            if !first {
+                out.push_str(sep);
+            }
+            first = false;
+            match v {
+                Value::String(s) => out.push_str(s),
+                other => out.push_str(&to_string(other)?),
+            }
+        }
+    }
+    Ok(Value::String(out))
 }
 
-fn split(args: &[Value]) -> CallResult {
+fn split(args: &[Value], room: usize) -> SizedResult {
     let (sep, s) = two_str(args)?;
     if s.is_empty() {
         return Ok(Value::List(vec![Value::String(String::new())]));
     }
+    let pieces = if sep.is_empty() { s.chars().count() + 2 } else { s.matches(sep).count() + 1 };
+    fits(size::mul(pieces.saturating_add(1), NODE_COST, room).and_then(|n| size::add(n, s.len(), room)))?;
     Ok(Value::List(s.split(sep).map(|p| Value::String(p.to_string())).collect()))
 }
 
@@ -630,15 +742,41 @@ fn coalescelist(args: &[Value]) -> CallResult {
     Ok(Value::List(Vec::new()))
 }
 
-fn replace(args: &[Value]) -> CallResult {
+fn replace(args: &[Value], room: usize) -> SizedResult {
     let s = str_arg(args, 0)?;
     let search = str_arg(args, 1)?;
     let with = str_arg(args, 2)?;
+    let room = room.saturating_sub(NODE_COST);
     if search.len() > 1 && search.starts_with('/') && search.ends_with('/') {
         let pattern = search.get(1..search.len() - 1).unwrap_or("");
-        let re = regex::Regex::new(pattern).map_err(|e| format!("invalid regex: {e}"))?;
-        // Terraform uses $1 / ${name} references like Go's regexp.
-        return Ok(Value::String(re.replace_all(s, with).into_owned()));
+        let re = compile_regex(pattern)?;
+        // Terraform uses $1 / ${name} references like Go's regexp. Each
+        // match is written through `Captures::expand`, whose text is at
+        // most the replacement's length times the match's (every
+        // reference is two bytes or more and stands for at most the match).
+        let mut out = String::new();
+        let mut last = 0;
+        for caps in re.captures_iter(s) {
+            let Some(m) = caps.get(0) else { continue };
+            let gap = s.get(last..m.start()).unwrap_or("");
+            let most = with.len().saturating_mul(m.len().max(1));
+            fits(size::add(out.len().saturating_add(gap.len()), most, room))?;
+            out.push_str(gap);
+            caps.expand(with, &mut out);
+            last = m.end();
+        }
+        let tail = s.get(last..).unwrap_or("");
+        fits(size::add(out.len(), tail.len(), room))?;
+        out.push_str(tail);
+        return Ok(Value::String(out));
+    }
+    if !search.is_empty() && with.len() > search.len() {
+        let grows = (with.len() - search.len()).saturating_mul(s.matches(search).count());
+        fits(size::add(s.len(), grows, room))?;
+    } else if search.is_empty() {
+        // Go's strings.Replace with an empty search inserts at every character.
+        let grows = with.len().saturating_mul(s.chars().count() + 1);
+        fits(size::add(s.len(), grows, room))?;
     }
     Ok(Value::String(s.replace(search, with)))
 }
@@ -654,12 +792,14 @@ fn substr(args: &[Value]) -> CallResult {
     Ok(Value::String(s.get(a..b.max(a)).map(|c| c.iter().collect()).unwrap_or_default()))
 }
 
-fn indent(args: &[Value]) -> CallResult {
+fn indent(args: &[Value], room: usize) -> SizedResult {
     let n = usize::try_from(num_arg(args, 0)? as i64).unwrap_or(0);
     if n > MAX_PADDING {
-        return Err(format!("indent() by more than {MAX_PADDING} spaces"));
+        return Err(CallError::Eval(format!("indent() by more than {MAX_PADDING} spaces")));
     }
     let s = str_arg(args, 1)?;
+    let lines = memchr::memchr_iter(b'\n', s.as_bytes()).count();
+    fits(size::mul(lines, n, room).and_then(|grows| size::add(s.len(), grows.saturating_add(NODE_COST), room)))?;
     let pad = " ".repeat(n);
     Ok(Value::String(s.replace('\n', &format!("\n{pad}"))))
 }
@@ -735,7 +875,23 @@ fn set_op(args: &[Value], op: SetOp) -> CallResult {
     Ok(Value::List(out))
 }
 
-fn setproduct(args: &[Value]) -> CallResult {
+fn setproduct(args: &[Value], room: usize) -> SizedResult {
+    // Each element of each list is copied once per combination it is in;
+    // every combination is a list of one value per argument.
+    let mut count = 1usize;
+    for i in 0..args.len() {
+        count = count.saturating_mul(list_arg(args, i)?.len());
+    }
+    let mut need = size::mul(count, NODE_COST.saturating_mul(args.len() + 1), room);
+    for i in 0..args.len() {
+        let l = list_arg(args, i)?;
+        let copies = count.checked_div(l.len()).unwrap_or(0);
+        need = need.and_then(|n| {
+            let one = size::values_size(l, room)?;
+            size::add(n, size::mul(one, copies, room)?, room)
+        });
+    }
+    fits(need)?;
     let mut acc: Vec<Vec<Value>> = vec![Vec::new()];
     for i in 0..args.len() {
         let l = list_arg(args, i)?;
@@ -748,7 +904,7 @@ fn setproduct(args: &[Value]) -> CallResult {
             }
         }
         if next.len() > 10_000 {
-            return Err("setproduct() result too large".into());
+            return Err(CallError::Eval("setproduct() result too large".into()));
         }
         acc = next;
     }
@@ -801,9 +957,47 @@ fn matchkeys(args: &[Value]) -> CallResult {
     ))
 }
 
-fn regex_fn(args: &[Value], all: bool) -> CallResult {
+/// Largest compiled program of a pattern (`regex`, `regexall`, `replace`):
+/// compiling stays a few milliseconds, where the crate's default (10 MB)
+/// lets a 30-byte pattern take a second.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+
+/// Compiles a pattern of `regex`, `regexall` or `replace`, within
+/// [`REGEX_SIZE_LIMIT`].
+fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .dfa_size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .map_err(|e| format!("invalid regex: {e}"))
+}
+
+/// What a call of `name` over `args` costs in evaluation steps besides the
+/// one of its expression, when that is much more: compiling a pattern
+/// (`regex`, `regexall`, `replace` with `/.../`) and scanning the text
+/// with it. The evaluator charges it and checks the clock after the call.
+pub(crate) fn extra_steps(name: &str, args: &[Value]) -> u64 {
+    let text = |i: usize| args.get(i).and_then(Value::as_str).map_or(0, str::len);
+    let cost = match name {
+        "regex" | "regexall" => text(0).saturating_mul(64).saturating_add(text(1)),
+        "replace"
+            if args
+                .get(1)
+                .and_then(Value::as_str)
+                .is_some_and(|p| p.len() > 1 && p.starts_with('/') && p.ends_with('/')) =>
+        {
+            text(1).saturating_mul(64).saturating_add(text(0))
+        }
+        _ => return 0,
+    };
+    // About a step per 64 bytes of text scanned, 1 per pattern byte
+    // compiled; at least one clock check.
+    u64::try_from(cost / 64).unwrap_or(u64::MAX).max(1)
+}
+
+fn regex_fn(args: &[Value], all: bool, room: usize) -> SizedResult {
     let (pattern, s) = two_str(args)?;
-    let re = regex::Regex::new(pattern).map_err(|e| format!("invalid regex: {e}"))?;
+    let re = compile_regex(pattern)?;
     let names: Vec<Option<&str>> = re.capture_names().collect();
     let named = names.iter().skip(1).any(Option::is_some);
     let groups = names.len().saturating_sub(1);
@@ -826,11 +1020,40 @@ fn regex_fn(args: &[Value], all: bool) -> CallResult {
             caps.get(0).map(|m| Value::from(m.as_str())).unwrap_or(Value::Null)
         }
     };
+    // One match: its text (at most the input) and a value per group.
+    let per_match = NODE_COST.saturating_mul(groups + 2);
     if all {
-        Ok(Value::List(re.captures_iter(s).map(|c| render(&c)).collect()))
+        let mut used = NODE_COST;
+        let mut out = Vec::new();
+        for c in re.captures_iter(s) {
+            let text: usize = c.iter().flatten().map(|m| m.len()).sum();
+            used = fits(size::add(used, per_match.saturating_add(text), room))?;
+            out.push(render(&c));
+        }
+        Ok(Value::List(out))
     } else {
-        re.captures(s).map(|c| render(&c)).ok_or_else(|| "pattern did not match".to_string())
+        let c = re.captures(s).ok_or_else(|| "pattern did not match".to_string())?;
+        let text: usize = c.iter().flatten().map(|m| m.len()).sum();
+        fits(size::add(per_match, text, room))?;
+        Ok(render(&c))
     }
+}
+
+/// `lower`, `upper` and `title`: a case change can make a character
+/// longer (`ß` is `SS`), so the result is measured first.
+fn change_case(name: &str, args: &[Value], room: usize) -> SizedResult {
+    let s = str_arg(args, 0)?;
+    let len = if name == "lower" {
+        s.chars().map(|c| c.to_lowercase().map(char::len_utf8).sum::<usize>()).fold(0usize, usize::saturating_add)
+    } else {
+        s.chars().map(|c| c.to_uppercase().map(char::len_utf8).sum::<usize>()).fold(0usize, usize::saturating_add)
+    };
+    fits(size::add(len, NODE_COST, room))?;
+    Ok(Value::String(match name {
+        "lower" => s.to_lowercase(),
+        "upper" => s.to_uppercase(),
+        _ => title(s),
+    }))
 }
 
 fn urlencode(s: &str) -> String {
@@ -1400,6 +1623,51 @@ fn parse_duration(s: &str) -> Result<i128, String> {
 ///
 /// An unknown inside the value is written as `{"$unknown": "<what>"}` so
 /// the known parts of a document stay readable.
+/// The length of `encode_json(v, false)`, or `None` when it is more than
+/// `cap` (counted without building it, stopping at the cap).
+pub(crate) fn json_len(v: &Value, cap: usize) -> Option<usize> {
+    fn walk(v: &Value, left: &mut usize) -> bool {
+        let take = |n: usize, left: &mut usize| {
+            if n > *left {
+                return false;
+            }
+            *left -= n;
+            true
+        };
+        match v {
+            Value::Null => take(4, left),
+            Value::Bool(b) => take(if *b { 4 } else { 5 }, left),
+            Value::Number(n) => take(number_text(n).len(), left),
+            Value::String(s) => take(json_string_len(s), left),
+            Value::List(items) => take(2 + items.len().saturating_sub(1), left) && items.iter().all(|i| walk(i, left)),
+            Value::Map(m) => {
+                take(2 + m.len().saturating_sub(1), left)
+                    && m.iter().all(|(k, i)| take(json_string_len(k).saturating_add(1), left) && walk(i, left))
+            }
+            Value::Unknown(what) => {
+                take(json_string_len(crate::value::UNKNOWN_KEY).saturating_add(3 + json_string_len(what)), left)
+            }
+        }
+    }
+    let mut left = cap;
+    walk(v, &mut left).then(|| cap - left)
+}
+
+/// The length of a string as [`write_json_string`] writes it.
+fn json_string_len(s: &str) -> usize {
+    let extra: usize = s
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '\n' | '\r' | '\t' => 1,
+            '<' | '>' | '&' => 5,
+            '\u{2028}' | '\u{2029}' => 3,
+            c if (c as u32) < 0x20 => 5,
+            _ => 0,
+        })
+        .sum();
+    s.len().saturating_add(extra).saturating_add(2)
+}
+
 pub(crate) fn encode_json(v: &Value, indent: bool) -> String {
     let mut out = String::new();
     write_json(v, indent, 0, &mut out);
@@ -1552,6 +1820,69 @@ mod tests {
 
     fn s(v: &str) -> Value {
         Value::from(v)
+    }
+
+    /// A call with all the room it wants; a result too large reads `"too large"`.
+    fn call(name: &str, args: &[Value]) -> Option<CallResult> {
+        call_in(name, args, usize::MAX)
+    }
+
+    fn call_in(name: &str, args: &[Value], room: usize) -> Option<CallResult> {
+        super::call(name, args, room).map(|r| {
+            r.map_err(|e| match e {
+                CallError::Eval(msg) => msg,
+                CallError::TooLarge => "too large".to_string(),
+            })
+        })
+    }
+
+    fn too_large(name: &str, args: &[Value], room: usize) -> bool {
+        call_in(name, args, room) == Some(Err("too large".to_string()))
+    }
+
+    /// Every result that can outgrow its arguments is measured first: with
+    /// room for it it is built (twice its size: a regex replacement is
+    /// measured by a bound), with half of it it is refused.
+    #[test]
+    fn results_are_measured_before_they_are_built() {
+        let big = s(&"x".repeat(1000));
+        let nums = Value::List((0..100).map(Value::from).collect());
+        let cases: Vec<(&str, Vec<Value>)> = vec![
+            ("join", vec![big.clone(), nums.clone()]),
+            ("format", vec![s("%s%s%65536s"), big.clone(), big.clone(), s("")]),
+            ("formatlist", vec![s("%s%s"), nums.clone(), big.clone()]),
+            ("replace", vec![big.clone(), s("x"), s("yy")]),
+            ("replace", vec![big.clone(), s("/x/"), s("$0$0")]),
+            ("replace", vec![s("abc"), s(""), s("--")]),
+            ("indent", vec![Value::from(100), s(&"a\n".repeat(100))]),
+            ("split", vec![s(""), big.clone()]),
+            ("setproduct", vec![nums.clone(), nums.clone()]),
+            ("regexall", vec![s("x"), big.clone()]),
+            ("jsonencode", vec![Value::List(vec![big.clone(), s("<&>\n")])]),
+            ("yamlencode", vec![Value::List(vec![big.clone(), Value::Null])]),
+            ("upper", vec![s(&"ß".repeat(100))]),
+            ("lower", vec![big.clone()]),
+            ("base64encode", vec![big.clone()]),
+            ("urlencode", vec![s(&"/".repeat(100))]),
+        ];
+        for (name, args) in cases {
+            let Some(Ok(v)) = call(name, &args) else { panic!("{name} failed") };
+            let need = size::value_size(&v, usize::MAX).unwrap();
+            assert!(!too_large(name, &args, 2 * need), "{name}: {} is room enough", 2 * need);
+            assert!(too_large(name, &args, need / 2), "{name}: built in {} of {need}", need / 2);
+        }
+    }
+
+    #[test]
+    fn json_len_is_the_encoded_length() {
+        let m: BTreeMap<String, Value> =
+            [("a\"b".to_string(), Value::List(vec![s("<\u{2028}\u{1}é"), num(1.5), Value::Null]))].into();
+        for v in [Value::Map(m), Value::unknown("x"), Value::Bool(false), Value::List(Vec::new())] {
+            let n = encode_json(&v, false).len();
+            assert_eq!(json_len(&v, usize::MAX), Some(n));
+            assert_eq!(json_len(&v, n), Some(n));
+            assert_eq!(json_len(&v, n - 1), None);
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod eval;
 mod funcs;
 pub(crate) mod plan;
 mod policy_doc;
+mod size;
 mod tfjson;
 
 /// The Terraform files of one directory.
