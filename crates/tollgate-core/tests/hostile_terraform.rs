@@ -128,6 +128,20 @@ fn slow_regexes_stop_near_the_time_limit() {
     assert_good_kept(&report);
 }
 
+/// An object literal with many keys: the parser's duplicate-key check is
+/// quadratic, so the file is refused before it is parsed.
+#[test]
+fn an_object_literal_with_too_many_keys_is_refused_before_parsing() {
+    let mut text = String::from("locals {\n  m = {\n");
+    for i in 0..60_000 {
+        text.push_str(&format!("    k{i} = {i}\n"));
+    }
+    text.push_str("  }\n}\n");
+    let report = scan(&text, &ScanOptions::default());
+    assert_eq!(limits(&report), [("hostile/main.tf".to_string(), 2)], "{:?}", report.errors);
+    assert_good_kept(&report);
+}
+
 /// The other files of a module keep their findings when one file of it
 /// is cut.
 #[test]

@@ -27,7 +27,7 @@ use hcl_edit::template::{Directive, Element, Template};
 
 use super::funcs::{self, CallError, to_string, values_equal};
 use super::size::{self, NODE_COST};
-use super::{ModuleConfig, TerraformDir, hcl_error_code, policy_doc};
+use super::{ModuleConfig, TerraformDir, policy_doc};
 use crate::diagnostic::{Diagnostic, DiagnosticLevel};
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
@@ -679,7 +679,7 @@ impl<'a> Ev<'a> {
             }
             return out;
         }
-        match hcl_edit::parser::parse_body(&f.text) {
+        match super::parse_hcl(&f.text, &f.path, "invalid HCL") {
             Ok(body) => {
                 // Variable files hold constant expressions only.
                 let cfg = Arc::new(ModuleConfig::parse(Path::new(""), &[]));
@@ -690,15 +690,7 @@ impl<'a> Ev<'a> {
                     out.insert(a.key.as_str().to_string(), v);
                 }
             }
-            Err(e) => {
-                let loc = e.location();
-                self.diags.push(
-                    Diagnostic::error(f.path.clone(), hcl_error_code(&e), format!("invalid HCL: {}", e.message())).at(
-                        u32::try_from(loc.line()).unwrap_or(u32::MAX),
-                        u32::try_from(loc.column()).unwrap_or(u32::MAX),
-                    ),
-                );
-            }
+            Err(d) => self.diags.push(d),
         }
         out
     }
@@ -2497,6 +2489,15 @@ impl<'a> Ev<'a> {
                         return Value::unknown(format!("templatefile({p})"));
                     }
                 };
+                if let Err(e) = super::objects::check_template(&text) {
+                    let (line, col) = LineIndex::new(&text).line_col(e.offset);
+                    let msg = format!(
+                        "templatefile(\"{p}\"): an object literal with {} keys or more (line {line}, column {col} of the template) is more than the parser can check for duplicate keys; the result is unknown",
+                        e.keys
+                    );
+                    self.limit_error(sc, at, msg);
+                    return Value::unknown(format!("templatefile({p})"));
+                }
                 let tpl = match hcl_edit::parser::parse_template(&text) {
                     Ok(t) => t,
                     Err(e) => {

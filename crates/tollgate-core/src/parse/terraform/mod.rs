@@ -24,6 +24,7 @@ use crate::span::LineIndex;
 mod calls;
 mod eval;
 mod funcs;
+mod objects;
 pub(crate) mod plan;
 mod policy_doc;
 mod size;
@@ -241,6 +242,31 @@ pub(crate) fn hcl_error_code(e: &hcl_edit::parser::Error) -> &'static str {
     if e.message().contains("nesting depth") { "limit" } else { "parse" }
 }
 
+/// Parses HCL configuration text (a `.tf` file, a variable file, the
+/// rewrite of a `.tf.json` file) with hcl-edit, once [`objects`] has found
+/// its object literals cheap enough to parse; otherwise, or when it does
+/// not parse, a diagnostic located in `path` (read as `what`).
+pub(crate) fn parse_hcl(text: &str, path: &Arc<str>, what: &str) -> Result<Body, Diagnostic> {
+    if let Err(e) = objects::check_body(text) {
+        let (line, col) = LineIndex::new(text).line_col(e.offset);
+        return Err(Diagnostic::error(
+            path.clone(),
+            "limit",
+            format!(
+                "an object literal with {} keys or more is more than the parser can check for duplicate keys \
+                 (its time grows with the square of the keys); the file is not evaluated",
+                e.keys
+            ),
+        )
+        .at(line, col));
+    }
+    hcl_edit::parser::parse_body(text).map_err(|e| {
+        let loc = e.location();
+        Diagnostic::error(path.clone(), hcl_error_code(&e), format!("{what}: {}", e.message()))
+            .at(u32::try_from(loc.line()).unwrap_or(u32::MAX), u32::try_from(loc.column()).unwrap_or(u32::MAX))
+    })
+}
+
 /// Evaluates one root module (with its children) into resources and edges.
 /// Releases, afterwards, the shared parses of the directories the unit
 /// reaches.
@@ -319,20 +345,10 @@ impl ModuleConfig {
                     }
                 }
             } else {
-                match hcl_edit::parser::parse_body(&f.text) {
+                match parse_hcl(&f.text, &f.path, "invalid HCL") {
                     Ok(b) => b,
-                    Err(e) => {
-                        let loc = e.location();
-                        let line = u32::try_from(loc.line()).unwrap_or(u32::MAX);
-                        let col = u32::try_from(loc.column()).unwrap_or(u32::MAX);
-                        cfg.diagnostics.push(
-                            Diagnostic::error(
-                                f.path.clone(),
-                                hcl_error_code(&e),
-                                format!("invalid HCL: {}", e.message()),
-                            )
-                            .at(line, col),
-                        );
+                    Err(d) => {
+                        cfg.diagnostics.push(d);
                         Body::new()
                     }
                 }

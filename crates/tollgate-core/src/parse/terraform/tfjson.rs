@@ -415,9 +415,11 @@ pub(super) fn body(text: &str, file: &Arc<str>) -> Result<(Body, String), Diagno
         }
     }
     let out = w.out;
-    match hcl_edit::parser::parse_body(&out) {
+    // The rewrite is line-aligned with the file: a located error points into it.
+    match super::parse_hcl(&out, file, "cannot read Terraform JSON") {
         Ok(b) => Ok((b, out)),
-        Err(e) => Err(Diagnostic::error(file.clone(), "parse", format!("cannot read Terraform JSON: {}", e.message()))),
+        Err(d) if d.code == "limit" => Err(d),
+        Err(d) => Err(Diagnostic { code: "parse", line: None, column: None, ..d }),
     }
 }
 
