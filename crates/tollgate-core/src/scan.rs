@@ -141,6 +141,11 @@ impl Budget {
         self.exceeded.is_none()
     }
 
+    /// Whether a limit was hit (the unit stops).
+    pub(crate) fn exhausted(&self) -> bool {
+        self.exceeded.is_some()
+    }
+
     /// Value bytes still allowed (0 once any limit was hit).
     pub(crate) fn room(&self) -> usize {
         if self.exceeded.is_some() { 0 } else { self.max_bytes.saturating_sub(self.bytes) }

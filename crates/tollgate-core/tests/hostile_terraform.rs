@@ -113,6 +113,31 @@ fn jsonencode_of_a_deep_value_is_measured_first() {
     assert_good_kept(&report);
 }
 
+/// A `for_each` over more keys than one block may have: the cut is an
+/// error at the `for_each`, so the gate cannot pass on the part evaluated.
+#[test]
+fn a_truncated_for_each_is_an_error_at_the_expression() {
+    let text = r#"locals {
+  names = toset(flatten([for a in range(5) : [for b in range(1001) : format("b%d-%04d", a, b)]]))
+}
+resource "aws_s3_bucket" "b" {
+  for_each = local.names
+  bucket   = each.key
+}
+"#;
+    let report = scan(text, &ScanOptions::default());
+    assert_eq!(limits(&report), [("hostile/main.tf".to_string(), 5)], "{:?}", report.errors);
+    assert_good_kept(&report);
+}
+
+#[test]
+fn a_truncated_count_is_an_error_at_the_expression() {
+    let text = "resource \"aws_s3_bucket\" \"b\" {\n  bucket = \"b\"\n  count  = 5000\n}\n";
+    let report = scan(text, &ScanOptions::default());
+    assert_eq!(limits(&report), [("hostile/main.tf".to_string(), 3)], "{:?}", report.errors);
+    assert_good_kept(&report);
+}
+
 /// Regex compiles are charged and the clock is read after each: a unit
 /// of slow patterns stops near its deadline, not seconds after it.
 #[test]

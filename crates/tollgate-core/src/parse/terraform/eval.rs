@@ -215,6 +215,9 @@ struct Ev<'a> {
     budget_reported: bool,
     /// Whether a value over [`MAX_VALUE_SIZE`] was reported ([`Ev::limit_error`]).
     value_reported: bool,
+    /// Resources recorded when the budget ran out: those after them were
+    /// evaluated to unknowns, and a diagnostic names their files.
+    stopped_at: Option<usize>,
     /// Instances created by `count`/`for_each` so far (bounded by [`MAX_UNIT_INSTANCES`]).
     instances: usize,
     collectors: Vec<Refs>,
@@ -241,6 +244,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
         budget: ctx.budget(),
         budget_reported: false,
         value_reported: false,
+        stopped_at: None,
         instances: 0,
         collectors: vec![Refs::new()],
         try_depth: 0,
@@ -255,6 +259,7 @@ pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir])
     let id = ev.new_instance(config, String::new(), Vec::new(), Vec::new(), ".".to_string(), vec![root_dir]);
     ev.root_vars(id, root);
     ev.force(id);
+    ev.report_unevaluated();
     let mut resources = ev.resources;
     resources.sort_by(|a, b| a.address.cmp(&b.address));
     let mut edges = ev.edges;
@@ -847,7 +852,8 @@ impl<'a> Ev<'a> {
                     Ok(n) if n >= 0.0 && n.fract() == 0.0 => {
                         let mut n = n as usize;
                         if n > MAX_INSTANCES {
-                            self.diag(sc.inst, sc.file, a.span(), DiagnosticLevel::Warning, "limit", format!("{what}: count {n} exceeds the limit of {MAX_INSTANCES} instances; only the first {MAX_INSTANCES} are evaluated"));
+                            // A cut expansion hides what the rest would show: an error, the gate cannot pass.
+                            self.diag(sc.inst, sc.file, a.span(), DiagnosticLevel::Error, "limit", format!("{what}: count {n} exceeds the limit of {MAX_INSTANCES} instances; only the first {MAX_INSTANCES} are evaluated"));
                             n = MAX_INSTANCES;
                         }
                         n = self.reserve_instances(n, sc, a.span());
@@ -916,6 +922,19 @@ impl<'a> Ev<'a> {
                 }
             };
             let mut out = Vec::new();
+            if pairs.len() > MAX_INSTANCES {
+                self.diag(
+                    sc.inst,
+                    sc.file,
+                    a.span(),
+                    DiagnosticLevel::Error,
+                    "limit",
+                    format!(
+                        "{what}: for_each has {} keys, more than the limit of {MAX_INSTANCES} instances; only the first {MAX_INSTANCES} (in key order) are evaluated",
+                        pairs.len()
+                    ),
+                );
+            }
             let n = self.reserve_instances(pairs.len().min(MAX_INSTANCES), sc, a.span());
             for (k, v) in pairs.into_iter().take(n) {
                 let mut m = BTreeMap::new();
@@ -1111,7 +1130,7 @@ impl<'a> Ev<'a> {
                 inst,
                 decl.file,
                 decl.block.span(),
-                DiagnosticLevel::Warning,
+                DiagnosticLevel::Error,
                 "limit",
                 format!("{addr}: modules nested deeper than {MAX_MODULE_DEPTH} levels are not expanded"),
             );
@@ -1391,7 +1410,7 @@ impl<'a> Ev<'a> {
                     sc.inst,
                     sc.file,
                     e.span(),
-                    DiagnosticLevel::Warning,
+                    DiagnosticLevel::Error,
                     "limit",
                     format!(
                         "expression nesting (through references) deeper than {MAX_DEPTH} levels; the value is unknown"
@@ -1504,6 +1523,9 @@ impl<'a> Ev<'a> {
 
     fn over_budget(&mut self, sc: &Scope<'_>, at: Option<Range<usize>>, what: String) {
         self.errors += 1;
+        if self.budget.exhausted() && self.stopped_at.is_none() {
+            self.stopped_at = Some(self.resources.len());
+        }
         if !self.budget_reported {
             self.budget_reported = true;
             self.diag(
@@ -1514,6 +1536,30 @@ impl<'a> Ev<'a> {
                 DiagnosticLevel::Error,
                 "limit",
                 format!("evaluation stopped at {what}; the rest is unknown"),
+            );
+        }
+    }
+
+    /// Says which files' resources were evaluated after the unit's budget
+    /// ran out (their values are unknown): one error per file, so that
+    /// what was not evaluated is named, not only where it stopped.
+    fn report_unevaluated(&mut self) {
+        let Some(from) = self.stopped_at else { return };
+        // Per file: how many, and the first line.
+        let mut files: BTreeMap<Arc<str>, (usize, u32)> = BTreeMap::new();
+        for r in self.resources.get(from..).unwrap_or_default() {
+            let e = files.entry(r.loc.file.clone()).or_insert((0, r.loc.line));
+            e.0 += 1;
+            e.1 = e.1.min(r.loc.line);
+        }
+        for (file, (n, line)) in files {
+            self.diags.push(
+                Diagnostic::error(
+                    file,
+                    "limit",
+                    format!("{n} resource instance(s) in this file were evaluated after the unit's evaluation budget ran out; their values are unknown"),
+                )
+                .at(line, 1),
             );
         }
     }
