@@ -36,6 +36,20 @@ pub(crate) struct TreeEntry {
     pub(crate) value: Tree,
 }
 
+/// The cost of copying a tree: its nodes and the bytes of its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Measure {
+    pub(crate) nodes: usize,
+    pub(crate) bytes: usize,
+}
+
+impl Measure {
+    fn add(&mut self, other: Measure) {
+        self.nodes = self.nodes.saturating_add(other.nodes);
+        self.bytes = self.bytes.saturating_add(other.bytes);
+    }
+}
+
 impl TreeEntry {
     /// Lines from the key to the end of the value.
     pub(crate) fn lines(&self) -> LineRange {
@@ -85,13 +99,31 @@ impl Tree {
         }
     }
 
-    /// Number of nodes in this tree (for the alias-expansion budget).
+    /// Number of nodes in this tree (for the loop-expansion budget).
     pub(crate) fn size(&self) -> usize {
-        1 + match &self.kind {
-            TreeKind::List(items) => items.iter().map(Tree::size).sum(),
-            TreeKind::Map(entries) => entries.iter().map(|e| e.value.size()).sum(),
-            _ => 0,
+        self.measure().nodes
+    }
+
+    /// Nodes and text bytes (scalars and keys) of this tree, in one pass:
+    /// what copying it costs, for the alias, anchor and loop budgets.
+    pub(crate) fn measure(&self) -> Measure {
+        let mut m = Measure { nodes: 1, bytes: 0 };
+        match &self.kind {
+            TreeKind::String(s) => m.bytes = s.len(),
+            TreeKind::Number(_) | TreeKind::Bool(_) | TreeKind::Null => {}
+            TreeKind::List(items) => {
+                for i in items {
+                    m.add(i.measure());
+                }
+            }
+            TreeKind::Map(entries) => {
+                for e in entries {
+                    m.bytes = m.bytes.saturating_add(e.key.len());
+                    m.add(e.value.measure());
+                }
+            }
         }
+        m
     }
 
     /// The tree as a plain value, without evaluating intrinsic functions.

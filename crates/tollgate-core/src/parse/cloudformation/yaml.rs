@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 
-use super::tree::{Tree, TreeEntry, TreeKind};
+use super::tree::{Measure, Tree, TreeEntry, TreeKind};
 use crate::diagnostic::Diagnostic;
 
 /// Maximum nesting of sequences and mappings.
@@ -19,6 +19,14 @@ pub(crate) const MAX_DEPTH: usize = 128;
 
 /// Maximum number of nodes that alias expansion may produce in one file.
 pub(crate) const MAX_ALIAS_NODES: usize = 100_000;
+
+/// Maximum text (scalar and key bytes) that alias expansion may copy in
+/// one file: a 1 MB anchored scalar aliased 10,000 times is 10 GB of text
+/// in few nodes, which the node count alone lets through.
+pub(crate) const MAX_ALIAS_BYTES: usize = 16 << 20;
+
+/// Maximum text kept for anchors (nested anchors copy the same text again).
+pub(crate) const MAX_ANCHOR_BYTES: usize = 32 << 20;
 
 /// Maximum number of nodes kept for anchors (each anchored subtree is
 /// copied once; nested anchors copy the same nodes again).
@@ -118,8 +126,8 @@ pub(crate) fn parse(text: &str, file: &Arc<str>) -> Result<Parsed, Diagnostic> {
         file: file.clone(),
         stack: Vec::new(),
         anchors: BTreeMap::new(),
-        budget: MAX_ALIAS_NODES,
-        anchor_budget: MAX_ANCHOR_NODES,
+        budget: Measure { nodes: MAX_ALIAS_NODES, bytes: MAX_ALIAS_BYTES },
+        anchor_budget: Measure { nodes: MAX_ANCHOR_NODES, bytes: MAX_ANCHOR_BYTES },
     };
     let mut warnings = Vec::new();
     let mut root = None;
@@ -178,11 +186,11 @@ struct Builder {
     file: Arc<str>,
     stack: Vec<Frame>,
     /// Anchored subtrees and their sizes.
-    anchors: BTreeMap<usize, (Tree, usize)>,
-    /// Nodes that alias expansion may still produce.
-    budget: usize,
-    /// Nodes that anchors may still keep.
-    anchor_budget: usize,
+    anchors: BTreeMap<usize, (Tree, Measure)>,
+    /// Nodes and text bytes that alias expansion may still produce.
+    budget: Measure,
+    /// Nodes and text bytes that anchors may still keep.
+    anchor_budget: Measure,
 }
 
 impl Builder {
@@ -220,14 +228,22 @@ impl Builder {
                 let Some((tree, size)) = self.anchors.get(&id) else {
                     return Err(self.err("parse", &span.start, "invalid YAML: unknown anchor"));
                 };
-                if *size > self.budget {
+                if size.nodes > self.budget.nodes {
                     return Err(self.err(
                         "limit",
                         &span.start,
                         format!("YAML aliases expand to more than {MAX_ALIAS_NODES} nodes"),
                     ));
                 }
-                self.budget -= *size;
+                if size.bytes > self.budget.bytes {
+                    return Err(self.err(
+                        "limit",
+                        &span.start,
+                        format!("YAML aliases expand to more than {MAX_ALIAS_BYTES} bytes of text"),
+                    ));
+                }
+                self.budget.nodes -= size.nodes;
+                self.budget.bytes -= size.bytes;
                 let tree = tree.clone();
                 if let Some(Frame::Map { key: key @ None, .. }) = self.stack.last_mut() {
                     let text = match &tree.kind {
@@ -315,11 +331,19 @@ impl Builder {
         warnings: &mut Vec<Diagnostic>,
     ) -> Result<Step, Diagnostic> {
         if anchor > 0 {
-            let size = tree.size();
-            if size > self.anchor_budget {
+            let size = tree.measure();
+            if size.nodes > self.anchor_budget.nodes {
                 return Err(self.err("limit", at, format!("YAML anchors hold more than {MAX_ANCHOR_NODES} nodes")));
             }
-            self.anchor_budget -= size;
+            if size.bytes > self.anchor_budget.bytes {
+                return Err(self.err(
+                    "limit",
+                    at,
+                    format!("YAML anchors hold more than {MAX_ANCHOR_BYTES} bytes of text"),
+                ));
+            }
+            self.anchor_budget.nodes -= size.nodes;
+            self.anchor_budget.bytes -= size.bytes;
             self.anchors.insert(anchor, (tree.clone(), size));
         }
         match self.stack.last_mut() {
@@ -537,6 +561,19 @@ mod tests {
         }
         let d = parse(&text, &file()).unwrap_err();
         assert_eq!(d.code, "limit");
+    }
+
+    #[test]
+    fn alias_text_is_a_limit() {
+        // A 64 KiB scalar aliased 1,000 times: 64 MB of text in 1,000 nodes.
+        let mut text = format!("a: &big {}\nl:\n", "x".repeat(64 << 10));
+        text.push_str(&"  - *big\n".repeat(1_000));
+        let d = parse(&text, &file()).unwrap_err();
+        assert_eq!((d.code, d.line), ("limit", Some(2 + 257)), "{d:?}");
+        assert!(d.message.contains("bytes of text"), "{}", d.message);
+        // Within the budget, aliases of text expand.
+        let small = format!("a: &s {}\nl: [*s, *s]\n", "x".repeat(1 << 10));
+        assert!(parse(&small, &file()).is_ok());
     }
 
     #[test]
