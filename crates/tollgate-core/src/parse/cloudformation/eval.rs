@@ -21,6 +21,14 @@
 //! - `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::Base64`, `Fn::Cidr`,
 //!   `Fn::Length`, `Fn::ToJsonString` are computed from known input;
 //!   `Fn::GetAZs`, `Fn::ImportValue` and other functions are unknown.
+//!
+//! Values built from other values (`Fn::Sub`, `Fn::Join`, `Fn::Base64`,
+//! `Fn::Select`, `Fn::Split`, `Fn::FindInMap`, `Fn::ToJsonString`, and every
+//! copy of a parameter's value) draw on one byte budget per template,
+//! [`MAX_BUILT_BYTES`], checked with the result's size before it is built:
+//! a 1 MB parameter used 5,000 times would otherwise build gigabytes. A
+//! value over the budget is unknown, with one located `limit` error per
+//! template; the rest of the template is still evaluated.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
@@ -33,6 +41,11 @@ use crate::graph::{Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
 use crate::span::Span;
 use crate::value::Value;
+
+/// Most bytes of values one template may build from other values (see the
+/// module documentation); far above what real templates build (the corpus's
+/// largest builds under 1 MB).
+pub(crate) const MAX_BUILT_BYTES: usize = 32 << 20;
 
 /// True for a template: `AWSTemplateFormatVersion` at the top, or a
 /// `Resources` map with at least one entry whose `Type` is `AWS::…`, or a
@@ -64,12 +77,17 @@ pub(crate) fn evaluate(
     let mut early = Vec::new();
     let resources = root.get("Resources");
     let declared = resources.and_then(Tree::as_map).unwrap_or(&[]);
+    let mut budget = MAX_BUILT_BYTES;
     let expanded = foreach::has_loops(declared).then(|| {
-        let mut pre = Evaluator::new(file, root, overrides, &[]);
-        foreach::expand(declared, &mut |t| pre.collection(t), file, &mut early)
+        let mut pre = Evaluator::new(file, root, overrides, &[], budget);
+        let expanded = foreach::expand(declared, &mut |t| pre.collection(t), file, &mut early);
+        // Only the collections' limits are news: the rest is evaluated again below.
+        early.extend(pre.diagnostics.into_iter().filter(|d| d.code == "limit"));
+        budget = pre.budget;
+        expanded
     });
     let entries = expanded.as_deref().unwrap_or(declared);
-    let mut ev = Evaluator::new(file, root, overrides, entries);
+    let mut ev = Evaluator::new(file, root, overrides, entries, budget);
     ev.diagnostics.extend(diagnostics);
     ev.diagnostics.extend(early);
     let mut out = UnitOutput::default();
@@ -108,6 +126,10 @@ struct Evaluator<'t> {
     spans: BTreeMap<String, LineRange>,
     /// Whether `eval` records spans (off inside function arguments).
     record: bool,
+    /// Bytes that built values may still take (see [`MAX_BUILT_BYTES`]).
+    budget: usize,
+    /// Whether the `limit` error of this template was reported.
+    over_budget: bool,
 }
 
 impl<'t> Evaluator<'t> {
@@ -117,6 +139,7 @@ impl<'t> Evaluator<'t> {
         root: &'t Tree,
         overrides: &'t BTreeMap<String, String>,
         resources: &'t [TreeEntry],
+        budget: usize,
     ) -> Self {
         let mut ev = Evaluator {
             file: file.clone(),
@@ -131,6 +154,8 @@ impl<'t> Evaluator<'t> {
             attribute: String::new(),
             spans: BTreeMap::new(),
             record: false,
+            budget,
+            over_budget: false,
         };
         if let Some(entries) = root.get("Parameters").and_then(Tree::as_map) {
             for e in entries {
@@ -162,6 +187,36 @@ impl<'t> Evaluator<'t> {
 
     fn warn(&mut self, at: &Tree, message: impl Into<String>) {
         self.diagnostics.push(Diagnostic::warning(self.file.clone(), "eval", message).at(at.line, at.column));
+    }
+
+    /// Takes `bytes` from the budget before a value of that size is built;
+    /// false (and the template's `limit` error, once) when they are not there.
+    fn charge(&mut self, bytes: usize, at: &Tree, what: &str) -> bool {
+        if bytes <= self.budget {
+            self.budget -= bytes;
+            return true;
+        }
+        if !self.over_budget {
+            self.over_budget = true;
+            let message = format!(
+                "`{what}` would build {bytes} bytes, beyond the {MAX_BUILT_BYTES} bytes of values a template may build: the value is unknown"
+            );
+            self.diagnostics.push(Diagnostic::error(self.file.clone(), "limit", message).at(at.line, at.column));
+        }
+        false
+    }
+
+    /// A string built by `out`: charged to the budget, or unknown when over it.
+    fn built(&mut self, out: Partial, at: &Tree, what: &str) -> Value {
+        let need = out.need();
+        match out.finish() {
+            Some(v) if self.charge(need, at, what) => v,
+            Some(_) => Value::unknown(what),
+            None => {
+                self.charge(need, at, what);
+                Value::unknown(what)
+            }
+        }
     }
 
     // ----- parameters -------------------------------------------------------
@@ -476,6 +531,9 @@ impl<'t> Evaluator<'t> {
             "Fn::Split" => Some(self.split(args, node)),
             "Fn::FindInMap" => Some(self.find_in_map(args, node)),
             "Fn::Base64" => Some(match self.arg(arg) {
+                Some(Value::String(s)) if !self.charge(s.len().div_ceil(3).saturating_mul(4), node, name) => {
+                    Value::unknown(name)
+                }
                 Some(Value::String(s)) => Value::String(base64(s.as_bytes())),
                 Some(Value::Unknown(w)) => Value::unknown(format!("Fn::Base64({w})")),
                 _ => {
@@ -500,6 +558,8 @@ impl<'t> Evaluator<'t> {
                 _ => Value::unknown("Fn::Length"),
             }),
             "Fn::ToJsonString" => Some(match self.arg(arg) {
+                // JSON text is about the size of the value it encodes.
+                Some(v) if !v.contains_unknown() && !self.charge(value_bytes(&v), node, name) => Value::unknown(name),
                 Some(v) if !v.contains_unknown() => Value::String(v.to_json().to_string()),
                 _ => Value::unknown("Fn::ToJsonString"),
             }),
@@ -518,7 +578,11 @@ impl<'t> Evaluator<'t> {
 
     fn reference(&mut self, target: &str, node: &Tree) -> Option<Value> {
         if let Some(v) = self.params.get(target) {
-            return Some(v.clone());
+            let need = value_bytes(v);
+            if !self.charge(need, node, "Ref") {
+                return Some(Value::unknown(target));
+            }
+            return self.params.get(target).cloned();
         }
         if target.starts_with("AWS::") {
             if target == "AWS::NoValue" {
@@ -663,36 +727,40 @@ impl<'t> Evaluator<'t> {
             let v = self.arg(&e.value);
             values.insert(e.key.as_str(), v);
         }
-        let mut out = Partial::default();
+        let mut out = Partial::within(self.budget);
         let mut rest = template;
         while let Some(pos) = rest.find("${") {
-            out.text.push_str(rest.get(..pos).unwrap_or(""));
+            out.push_str(rest.get(..pos).unwrap_or(""));
             let after = rest.get(pos + 2..).unwrap_or("");
             if let Some(literal) = after.strip_prefix('!') {
-                out.text.push_str("${");
+                out.push_str("${");
                 rest = literal;
                 continue;
             }
             let Some(end) = after.find('}') else {
-                out.text.push_str(rest.get(pos..).unwrap_or(""));
+                out.push_str(rest.get(pos..).unwrap_or(""));
                 rest = "";
                 break;
             };
             let name = after.get(..end).unwrap_or("").trim();
             rest = after.get(end + 1..).unwrap_or("");
-            let value = match values.get(name) {
-                Some(v) => v.clone(),
-                None => match name.split_once('.') {
-                    Some((res, attr)) if !self.params.contains_key(name) => {
-                        Some(self.resource_attribute(res, attr, node))
-                    }
-                    _ => self.reference(name, node),
-                },
+            // Variables and parameters are read in place, not copied.
+            if let Some(v) = values.get(name) {
+                out.push(v.as_ref());
+                continue;
+            }
+            if let Some(v) = self.params.get(name) {
+                out.push(Some(v));
+                continue;
+            }
+            let value = match name.split_once('.') {
+                Some((res, attr)) => Some(self.resource_attribute(res, attr, node)),
+                None => self.reference(name, node),
             };
             out.push(value.as_ref());
         }
-        out.text.push_str(rest);
-        out.finish()
+        out.push_str(rest);
+        self.built(out, node, "Fn::Sub")
     }
 
     fn join(&mut self, args: &[Tree], node: &Tree) -> Value {
@@ -710,14 +778,21 @@ impl<'t> Evaluator<'t> {
         };
         match self.arg(list) {
             Some(Value::List(items)) => {
-                let mut out = Partial::default();
+                // The size of the result, before it is built.
+                let parts = items.iter().map(|i| scalar_len(i).unwrap_or(0)).fold(0, usize::saturating_add);
+                let need = delim.len().saturating_mul(items.len().saturating_sub(1)).saturating_add(parts);
+                if need > self.budget {
+                    self.charge(need, node, "Fn::Join");
+                    return Value::unknown("Fn::Join");
+                }
+                let mut out = Partial::within(self.budget);
                 for (i, item) in items.iter().enumerate() {
                     if i > 0 {
-                        out.text.push_str(&delim);
+                        out.push_str(&delim);
                     }
                     out.push(Some(item));
                 }
-                out.finish()
+                self.built(out, node, "Fn::Join")
             }
             Some(Value::Unknown(w)) => Value::unknown(format!("Fn::Join({w})")),
             _ => {
@@ -741,6 +816,7 @@ impl<'t> Evaluator<'t> {
             }),
             (None, _) if index.as_ref().is_some_and(Value::is_unknown) => Value::unknown("Fn::Select"),
             (Some(i), Some(Value::List(items))) => match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                Some(v) if !self.charge(value_bytes(v), node, "Fn::Select") => Value::unknown("Fn::Select"),
                 Some(v) => v.clone(),
                 None => {
                     self.warn(node, format!("`Fn::Select` index {i} is out of range ({} items)", items.len()));
@@ -761,6 +837,11 @@ impl<'t> Evaluator<'t> {
         };
         match (self.arg(delim), self.arg(source)) {
             (Some(Value::String(d)), Some(Value::String(s))) if !d.is_empty() => {
+                let items = s.matches(d.as_str()).count().saturating_add(1);
+                let need = items.saturating_mul(std::mem::size_of::<Value>()).saturating_add(s.len());
+                if !self.charge(need, node, "Fn::Split") {
+                    return Value::unknown("Fn::Split");
+                }
                 Value::List(s.split(d.as_str()).map(Value::from).collect())
             }
             (_, Some(Value::Unknown(w))) => Value::unknown(format!("Fn::Split({w})")),
@@ -804,7 +885,12 @@ impl<'t> Evaluator<'t> {
             .and_then(|m| m.get(names.get(1).map_or("", String::as_str)))
             .and_then(|m| m.get(names.get(2).map_or("", String::as_str)));
         match (found, default) {
-            (Some(v), _) | (None, Some(v)) => self.arg(v).unwrap_or(Value::Null),
+            // The mapping's subtree is copied (at most its own size) and
+            // charged before it is kept: a large entry looked up many times.
+            (Some(v), _) | (None, Some(v)) => match self.arg(v) {
+                Some(v) if !self.charge(value_bytes(&v), node, "Fn::FindInMap") => Value::unknown("Fn::FindInMap"),
+                v => v.unwrap_or(Value::Null),
+            },
             (None, None) => {
                 self.warn(node, format!("`Fn::FindInMap`: no entry `{}`", names.join(".")));
                 Value::unknown("Fn::FindInMap")
@@ -832,37 +918,85 @@ impl<'t> Evaluator<'t> {
 }
 
 /// A string being built from parts, some of which may be unknown; unknown
-/// parts are rendered as `${what}`.
-#[derive(Default)]
+/// parts are rendered as `${what}`. It never grows past `limit` bytes: a
+/// part that would take it there is not copied, and the string is dropped.
 struct Partial {
     text: String,
     unknown: bool,
+    limit: usize,
+    /// Bytes the whole string needs (more than `limit` when over it).
+    need: usize,
 }
 
 impl Partial {
+    fn within(limit: usize) -> Self {
+        Partial { text: String::new(), unknown: false, limit, need: 0 }
+    }
+
+    fn push_str(&mut self, s: &str) {
+        self.need = self.need.saturating_add(s.len());
+        if self.need > self.limit {
+            self.text = String::new();
+        } else {
+            self.text.push_str(s);
+        }
+    }
+
     fn push(&mut self, v: Option<&Value>) {
         match v {
             None | Some(Value::Null) => {}
             Some(Value::Unknown(w)) => {
                 self.unknown = true;
-                self.text.push_str("${");
-                self.text.push_str(w);
-                self.text.push('}');
+                self.push_str("${");
+                self.push_str(w);
+                self.push_str("}");
             }
+            Some(Value::String(s)) => self.push_str(s),
             Some(other) => match scalar_text(other) {
-                Some(s) => self.text.push_str(&s),
+                Some(s) => self.push_str(&s),
                 None => {
                     self.unknown = true;
-                    self.text.push_str("${");
-                    self.text.push_str(other.type_name());
-                    self.text.push('}');
+                    self.push_str("${");
+                    self.push_str(other.type_name());
+                    self.push_str("}");
                 }
             },
         }
     }
 
-    fn finish(self) -> Value {
-        if self.unknown { Value::Unknown(self.text) } else { Value::String(self.text) }
+    fn need(&self) -> usize {
+        self.need
+    }
+
+    /// The value, or `None` when it went over its limit.
+    fn finish(self) -> Option<Value> {
+        if self.need > self.limit {
+            None
+        } else if self.unknown {
+            Some(Value::Unknown(self.text))
+        } else {
+            Some(Value::String(self.text))
+        }
+    }
+}
+
+/// Bytes a value takes: its text and one `Value` per node.
+fn value_bytes(v: &Value) -> usize {
+    let own = match v {
+        Value::String(s) | Value::Unknown(s) => s.len(),
+        Value::List(items) => items.iter().map(value_bytes).fold(0, usize::saturating_add),
+        Value::Map(m) => m.iter().map(|(k, v)| k.len().saturating_add(value_bytes(v))).fold(0, usize::saturating_add),
+        Value::Null | Value::Bool(_) | Value::Number(_) => 0,
+    };
+    own.saturating_add(std::mem::size_of::<Value>())
+}
+
+/// The length of a scalar's text in a string (`None` for other values).
+fn scalar_len(v: &Value) -> Option<usize> {
+    match v {
+        Value::String(s) | Value::Unknown(s) => Some(s.len()),
+        Value::Number(_) | Value::Bool(_) => scalar_text(v).map(|s| s.len()),
+        _ => None,
     }
 }
 

@@ -19,7 +19,7 @@
 
 use std::sync::Arc;
 
-use super::tree::{Tree, TreeEntry, TreeKind};
+use super::tree::{Measure, Tree, TreeEntry, TreeKind};
 use crate::diagnostic::Diagnostic;
 
 /// Most resources that loops may produce in one template.
@@ -27,6 +27,11 @@ pub(crate) const MAX_EXPANDED: usize = 10_000;
 
 /// Most template nodes that loops may copy in one template.
 pub(crate) const MAX_EXPANDED_NODES: usize = 1_000_000;
+
+/// Most text (scalar and key bytes) that loops may copy in one template,
+/// counted with the identifier replaced: a 1 MB value copied by 10,000
+/// iterations is within the node budget.
+pub(crate) const MAX_EXPANDED_BYTES: usize = 32 << 20;
 
 /// Deepest nesting of loops.
 const MAX_NESTING: usize = 8;
@@ -45,7 +50,7 @@ pub(crate) fn expand(
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Vec<TreeEntry> {
     let mut out = Vec::new();
-    let mut budget = MAX_EXPANDED_NODES;
+    let mut budget = Measure { nodes: MAX_EXPANDED_NODES, bytes: MAX_EXPANDED_BYTES };
     expand_into(entries, collection, file, diagnostics, &mut out, &mut budget, 0);
     out
 }
@@ -56,7 +61,7 @@ fn expand_into(
     file: &Arc<str>,
     diagnostics: &mut Vec<Diagnostic>,
     out: &mut Vec<TreeEntry>,
-    budget: &mut usize,
+    budget: &mut Measure,
     depth: usize,
 ) {
     for e in entries {
@@ -85,24 +90,62 @@ fn expand_into(
         };
         let size: usize = body.iter().map(|b| b.value.size()).sum();
         for value in values {
-            if size > *budget || out.len() >= MAX_EXPANDED {
+            // The copy's text with the identifier replaced, before it is made.
+            let bytes = body
+                .iter()
+                .map(|b| {
+                    substituted_len(&b.key, id, value.len()).saturating_add(substituted_bytes(
+                        &b.value,
+                        id,
+                        value.len(),
+                    ))
+                })
+                .fold(0, usize::saturating_add);
+            if size > budget.nodes || bytes > budget.bytes || out.len() >= MAX_EXPANDED {
                 diagnostics.push(
                     Diagnostic::warning(
                         file.clone(),
                         "limit",
-                        format!("loops expand beyond {MAX_EXPANDED} resources or {MAX_EXPANDED_NODES} nodes"),
+                        format!(
+                            "loops expand beyond {MAX_EXPANDED} resources, {MAX_EXPANDED_NODES} nodes or {MAX_EXPANDED_BYTES} bytes"
+                        ),
                     )
                     .at(e.line, e.column),
                 );
-                return;
+                // The rest of this loop is left out; the other entries are kept.
+                break;
             }
-            *budget -= size;
+            budget.nodes -= size;
+            budget.bytes -= bytes;
             let entries: Vec<TreeEntry> = body
                 .iter()
                 .map(|b| entry(b, key_subst(&b.key, id, &value), substitute(&b.value, id, &value)))
                 .collect();
             expand_into(&entries, collection, file, diagnostics, out, budget, depth + 1);
         }
+    }
+}
+
+/// An upper bound of the length of `s` once `${id}`, `&{id}` (or the whole
+/// string, a `Ref` to the identifier) is replaced by a value of `value_len` bytes.
+fn substituted_len(s: &str, id: &str, value_len: usize) -> usize {
+    let marks =
+        s.matches(&format!("${{{id}}}")).count() + s.matches(&format!("&{{{id}}}")).count() + usize::from(s == id);
+    s.len().saturating_add(marks.saturating_mul(value_len))
+}
+
+/// [`substituted_len`] over every key and string of a tree.
+fn substituted_bytes(tree: &Tree, id: &str, value_len: usize) -> usize {
+    match &tree.kind {
+        TreeKind::String(s) => substituted_len(s, id, value_len),
+        TreeKind::List(items) => {
+            items.iter().map(|t| substituted_bytes(t, id, value_len)).fold(0, usize::saturating_add)
+        }
+        TreeKind::Map(entries) => entries
+            .iter()
+            .map(|e| substituted_len(&e.key, id, value_len).saturating_add(substituted_bytes(&e.value, id, value_len)))
+            .fold(0, usize::saturating_add),
+        TreeKind::Null | TreeKind::Bool(_) | TreeKind::Number(_) => 0,
     }
 }
 
