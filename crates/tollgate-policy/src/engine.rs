@@ -32,8 +32,8 @@ use regorus::utils::limits::ExecutionTimerConfig;
 
 use crate::error::Error;
 use crate::input::{Input, graph_to_value};
-use crate::meta;
 use crate::report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};
+use crate::{guard, meta, recursion};
 
 mod bundled {
     include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
@@ -77,6 +77,8 @@ pub struct EngineBuilder {
     /// Compile the bundled rules at run time even when the program
     /// compiled at build time is there (tests compare the two).
     pub(crate) no_precompiled: bool,
+    /// Leave out custom rule files that fail to load, and report them.
+    pub(crate) keep_going: bool,
 }
 
 impl EngineBuilder {
@@ -116,6 +118,17 @@ impl EngineBuilder {
     /// an error naming the rule; the other rules still run.
     pub fn rule_time_limit(mut self, limit: Duration) -> Self {
         self.rule_time_limit = Some(limit);
+        self
+    }
+
+    /// A custom rule file that fails to load (unreadable, bad metadata, a
+    /// Rego error, no `deny`, a duplicate id or package, a recursive
+    /// function) is left out instead of failing the build: each one is
+    /// reported with its file and line in [`Engine::load_errors`] and in
+    /// the `errors` of every report, and the other rules run. Without it
+    /// the first such error fails [`EngineBuilder::build`].
+    pub fn keep_going(mut self) -> Self {
+        self.keep_going = true;
         self
     }
 
@@ -162,6 +175,8 @@ pub struct Engine {
     /// The part of each graph the rules receive: all of it when custom
     /// rules are loaded, else what the bundled rules read.
     input: Input,
+    /// Custom rule files left out by [`EngineBuilder::keep_going`].
+    load_errors: Arc<[Diagnostic]>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -234,16 +249,23 @@ impl Engine {
                 sources.push(RuleSource { path: format!("policies/{rel}"), text: (*text).to_string(), custom: false });
             }
         }
+        let mut load_errors = Vec::new();
         for dir in &b.policy_dirs {
             let mut files = Vec::new();
             collect_rego(dir, &mut files)?;
             files.sort();
             for path in files {
-                let text = std::fs::read_to_string(&path).map_err(|source| Error::Io { path: path.clone(), source })?;
-                sources.push(RuleSource { path: path.to_string_lossy().replace('\\', "/"), text, custom: true });
+                let display = path.to_string_lossy().replace('\\', "/");
+                match std::fs::read_to_string(&path) {
+                    Ok(text) => sources.push(RuleSource { path: display, text, custom: true }),
+                    Err(source) if b.keep_going => {
+                        load_errors.push(load_error(&Error::Io { path: path.clone(), source }, &display, None));
+                    }
+                    Err(source) => return Err(Error::Io { path, source }),
+                }
             }
         }
-        Engine::from_sources(sources, &b)
+        Engine::from_sources_keep_going(sources, &b, load_errors)
     }
 
     /// The bundled rules alone, with the VM program `build.rs` compiled
@@ -292,47 +314,75 @@ impl Engine {
             rule_time_limit: b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT),
             min_severity: b.min_severity,
             input: Input::Bundled,
+            load_errors: Arc::from([]),
         }))
     }
 
+    #[cfg(test)]
     fn from_sources(sources: Vec<RuleSource>, b: &EngineBuilder) -> Result<Engine, Error> {
-        let mut rego = regorus::Engine::new();
-        // `print` output of rules is collected per clone and dropped.
-        rego.set_gather_prints(true);
+        Engine::from_sources_keep_going(sources, b, Vec::new())
+    }
+
+    /// Loads rule files. Each is checked on its own first (metadata, Rego
+    /// syntax, `deny`, recursion, ids and packages); with `keep_going` a
+    /// custom file that fails is left out and reported, and so is one the
+    /// analysis of all modules together names in its error.
+    fn from_sources_keep_going(
+        sources: Vec<RuleSource>,
+        b: &EngineBuilder,
+        mut load_errors: Vec<Diagnostic>,
+    ) -> Result<Engine, Error> {
         let rule_time_limit = b.rule_time_limit.unwrap_or(DEFAULT_RULE_TIME_LIMIT);
-        rego.set_execution_timer_config(timer(rule_time_limit));
-        let mut rules: Vec<(RuleMeta, String)> = Vec::new();
+        let custom_modules: Vec<(&str, &str)> =
+            sources.iter().filter(|s| s.custom).map(|s| (s.path.as_str(), s.text.as_str())).collect();
+        let recursive = recursion::find(&custom_modules);
         let mut ids: BTreeMap<String, String> = BTreeMap::new();
         let mut packages: BTreeMap<String, String> = BTreeMap::new();
-        let mut custom_texts = Vec::new();
+        let mut accepted: Vec<(RuleSource, Option<meta::ParsedMeta>, String)> = Vec::new();
         for src in sources {
+            match check_source(&src, &recursive, &mut ids, &mut packages) {
+                Ok((parsed, package)) => accepted.push((src, parsed, package)),
+                Err((e, id)) if b.keep_going && src.custom => load_errors.push(load_error(&e, &src.path, id)),
+                Err((e, _)) => return Err(e),
+            }
+        }
+        let mut rego = loop {
+            let mut rego = regorus::Engine::new();
+            // `print` output of rules is collected per clone and dropped.
+            rego.set_gather_prints(true);
+            rego.set_execution_timer_config(timer(rule_time_limit));
+            for (src, _, _) in &accepted {
+                rego.add_policy(src.path.clone(), src.text.clone())
+                    .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
+            }
+            // Analyse the modules once, so every clone starts prepared.
+            rego.set_input(regorus::Value::new_object());
+            let Err(e) = rego.eval_query("true".to_string(), false) else { break rego };
+            let message = format!("{e:#}");
+            let culprit = accepted.iter().position(|(src, _, _)| {
+                src.custom && (message.contains(&format!("--> {}:", src.path)) || message.starts_with(&src.path))
+            });
+            match culprit {
+                Some(i) if b.keep_going => {
+                    let (src, parsed, _) = accepted.remove(i);
+                    let e = Error::RegoCompile { file: src.path.clone(), message };
+                    load_errors.push(load_error(&e, &src.path, parsed.map(|m| m.id)));
+                }
+                _ => return Err(Error::RegoCompile { file: "policies".to_string(), message }),
+            }
+        };
+        let mut rules: Vec<(RuleMeta, String)> = Vec::new();
+        let mut custom_texts = Vec::new();
+        for (src, parsed, package) in accepted {
             if src.custom {
-                custom_texts.push(src.text.clone());
+                custom_texts.push(src.text);
             }
-            let parsed = meta::parse(&src.path, &src.text)?;
-            let package = rego
-                .add_policy(src.path.clone(), src.text.clone())
-                .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
-            if let Some(first) = packages.insert(package.clone(), src.path.clone()) {
-                return Err(Error::DuplicatePackage { package, first, second: src.path });
+            if let Some(m) = parsed {
+                rules.push((rule_meta(m, src.custom, src.path), format!("{package}.deny")));
             }
-            let Some(m) = parsed else { continue };
-            check_ids(&mut ids, &m, &src.path)?;
-            let has_deny = rego
-                .has_declared_rule_rooted_at(&src.path, "deny")
-                .map_err(|e| Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") })?;
-            if !has_deny {
-                return Err(Error::MissingDeny { file: src.path, rule_id: m.id });
-            }
-            rules.push((rule_meta(m, src.custom, src.path), format!("{package}.deny")));
         }
         rules.sort_by(|a, b| a.0.id.cmp(&b.0.id));
         let active = select_active(&rules, b)?;
-
-        // Analyse the modules once, so every clone starts prepared.
-        rego.set_input(regorus::Value::new_object());
-        rego.eval_query("true".to_string(), false)
-            .map_err(|e| Error::RegoCompile { file: "policies".to_string(), message: format!("{e:#}") })?;
 
         // The bytecode VM runs the bundled rules (their findings are tested
         // equal to the interpreter's on every fixture); custom rules run in
@@ -343,7 +393,12 @@ impl Engine {
         let programs = compile_programs(&mut rego, &mut active, |a| {
             vm_safe && rules.get(a.index).is_some_and(|(m, _)| !m.custom)
         })?;
+        if !custom_texts.is_empty() {
+            guard::install(&mut rego)
+                .map_err(|message| Error::RegoCompile { file: "policies".to_string(), message })?;
+        }
         let needs_interpreter = active.iter().any(|a| a.vm.is_none());
+        load_errors.sort();
         Ok(Engine {
             rules: rules.into_iter().map(|(m, _)| m).collect(),
             active: active.into(),
@@ -352,7 +407,14 @@ impl Engine {
             rule_time_limit,
             min_severity: b.min_severity,
             input: if custom_texts.is_empty() { Input::Bundled } else { Input::Full },
+            load_errors: load_errors.into(),
         })
+    }
+
+    /// Custom rule files left out by [`EngineBuilder::keep_going`], each
+    /// with its file, line (where known) and message.
+    pub fn load_errors(&self) -> &[Diagnostic] {
+        &self.load_errors
     }
 
     /// The loaded rules, sorted by id.
@@ -407,14 +469,15 @@ impl Engine {
         let root: Arc<str> = Arc::from(root);
         let result = self.eval_input(input, &root);
         let stats = tollgate_core::ScanStats { units: 1, resources, ..Default::default() };
-        Ok(self.assemble(vec![result], Vec::new(), &stats, BTreeMap::new(), start))
+        let files = graph_files(json);
+        Ok(self.assemble(vec![result], Vec::new(), &stats, BTreeMap::new(), Some(&files), start))
     }
 
     fn check_since(&self, output: ScanOutput, start: Instant) -> Report {
         let t = Instant::now();
         let results: Vec<UnitResult> = output.units.par_iter().map(|u| self.eval_graph(&u.graph, &u.root)).collect();
         let wall = micros(t);
-        let mut report = self.assemble(results, output.diagnostics, &output.stats, output.sources, start);
+        let mut report = self.assemble(results, output.diagnostics, &output.stats, output.sources, None, start);
         report.summary.eval_timings.wall_micros = wall;
         report
     }
@@ -422,7 +485,7 @@ impl Engine {
     /// The report of a scan whose units were evaluated while it ran
     /// (evaluation overlaps the scan, so it has no wall time of its own).
     fn finish(&self, output: ScanOutput<UnitResult>, start: Instant) -> Report {
-        self.assemble(output.units, output.diagnostics, &output.stats, output.sources, start)
+        self.assemble(output.units, output.diagnostics, &output.stats, output.sources, None, start)
     }
 
     fn eval_graph(&self, graph: &Graph, root: &Arc<str>) -> UnitResult {
@@ -521,12 +584,41 @@ impl Engine {
         out
     }
 
+    /// A custom rule's finding may only point at a file the scan read (the
+    /// text report prints a snippet of it): one that names another file
+    /// (`/etc/passwd`, a path outside the scanned tree) is dropped, and is
+    /// an error of that rule. `files` are the scan's files when it read
+    /// none from disk (a graph given as JSON), else `sources`' names.
+    fn confine_findings(
+        &self,
+        findings: &mut Vec<Finding>,
+        errors: &mut Vec<Diagnostic>,
+        sources: &BTreeMap<Arc<str>, Arc<str>>,
+        files: Option<&BTreeSet<String>>,
+    ) {
+        let read = |f: &str| files.map_or_else(|| sources.contains_key(f), |files| files.contains(f));
+        findings.retain(|f| {
+            let Some(meta) = self.rule(&f.rule_id).filter(|m| m.custom) else { return true };
+            let outside = std::iter::once(f.file.as_str())
+                .chain(f.call_sites.iter().map(|c| &*c.file))
+                .find(|file| !read(file));
+            let Some(outside) = outside else { return true };
+            let message = format!(
+                "rule {}: a finding points at `{outside}`, a file the scan did not read; findings may only point at scanned files",
+                meta.id
+            );
+            errors.push(Diagnostic::error(Arc::from(meta.source.as_str()), "rule", message));
+            false
+        });
+    }
+
     fn assemble(
         &self,
         results: Vec<UnitResult>,
         mut errors: Vec<Diagnostic>,
         stats: &tollgate_core::ScanStats,
         sources: BTreeMap<Arc<str>, Arc<str>>,
+        files: Option<&BTreeSet<String>>,
         start: Instant,
     ) -> Report {
         let mut rule_stats: Vec<RuleStat> = self
@@ -560,6 +652,8 @@ impl Engine {
             ))
         });
         findings.dedup();
+        self.confine_findings(&mut findings, &mut errors, &sources, files);
+        errors.extend(self.load_errors.iter().cloned());
         errors.sort();
         errors.dedup();
         let mut summary = Summary {
@@ -583,6 +677,80 @@ impl Engine {
         summary.duration_ms = u64::try_from(start.elapsed().as_millis()).unwrap_or(u64::MAX);
         Report { version: env!("CARGO_PKG_VERSION").to_string(), findings, errors, summary, rule_stats, sources }
     }
+}
+
+/// Every file a graph in its JSON form names (the `file` of its locations).
+fn graph_files(json: &str) -> BTreeSet<String> {
+    let mut files = BTreeSet::new();
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(json) else { return files };
+    let mut stack = vec![&value];
+    while let Some(v) = stack.pop() {
+        match v {
+            serde_json::Value::Object(o) => {
+                if let Some(serde_json::Value::String(f)) = o.get("file") {
+                    files.insert(f.clone());
+                }
+                stack.extend(o.values());
+            }
+            serde_json::Value::Array(a) => stack.extend(a),
+            _ => {}
+        }
+    }
+    files
+}
+
+/// Checks one rule file on its own: its metadata, its Rego (in a scratch
+/// engine), its `deny`, recursion, and that its id and package are new.
+/// Returns the metadata and package, or the error and the rule id if known.
+fn check_source(
+    src: &RuleSource,
+    recursive: &[recursion::Recursion],
+    ids: &mut BTreeMap<String, String>,
+    packages: &mut BTreeMap<String, String>,
+) -> Result<(Option<meta::ParsedMeta>, String), (Error, Option<String>)> {
+    let parsed = meta::parse(&src.path, &src.text).map_err(|e| (e, None))?;
+    let id = parsed.as_ref().map(|m| m.id.clone());
+    let fail = |e: Error| (e, id.clone());
+    let mut scratch = regorus::Engine::new();
+    let package = scratch
+        .add_policy(src.path.clone(), src.text.clone())
+        .map_err(|e| fail(Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") }))?;
+    if let Some(r) = recursive.iter().find(|r| r.file == src.path) {
+        return Err(fail(Error::RecursiveFunction {
+            file: src.path.clone(),
+            line: r.line,
+            function: r.function.clone(),
+            cycle: r.cycle.join(" -> "),
+        }));
+    }
+    if let Some(m) = &parsed {
+        let has_deny = scratch
+            .has_declared_rule_rooted_at(&src.path, "deny")
+            .map_err(|e| fail(Error::RegoCompile { file: src.path.clone(), message: format!("{e:#}") }))?;
+        if !has_deny {
+            return Err(fail(Error::MissingDeny { file: src.path.clone(), rule_id: m.id.clone() }));
+        }
+    }
+    if let Some(first) = packages.get(&package) {
+        return Err(fail(Error::DuplicatePackage { package, first: first.clone(), second: src.path.clone() }));
+    }
+    if let Some(m) = &parsed {
+        check_ids(ids, m, &src.path).map_err(fail)?;
+    }
+    packages.insert(package.clone(), src.path.clone());
+    Ok((parsed, package))
+}
+
+/// A rule file that failed to load, as a diagnostic at its file and line.
+fn load_error(e: &Error, path: &str, rule_id: Option<String>) -> Diagnostic {
+    let (file, line) = e.location().unwrap_or((path, None));
+    let message = match rule_id {
+        Some(id) => format!("rule {id} not loaded: {e}"),
+        None => format!("rule file not loaded: {e}"),
+    };
+    let mut d = Diagnostic::error(Arc::from(file), "rule", message);
+    d.line = line;
+    d
 }
 
 /// The graph has no derived view: only resources and edges.

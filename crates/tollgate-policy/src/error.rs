@@ -38,6 +38,12 @@ pub enum Error {
     #[error("{file}: rule {rule_id} does not define `deny contains f if {{ … }}`")]
     MissingDeny { file: String, rule_id: String },
 
+    /// A function calls itself, directly or through other functions: Rego
+    /// does not allow recursion, and regorus would recurse until the
+    /// process runs out of stack.
+    #[error("{file}:{line}: function `{function}` calls itself ({cycle}); Rego does not allow recursion")]
+    RecursiveFunction { file: String, line: u32, function: String, cycle: String },
+
     /// Two rule files declare the same id (or alias).
     #[error("rule id {rule_id} is declared by both {first} and {second}")]
     DuplicateRuleId { rule_id: String, first: String, second: String },
@@ -56,4 +62,28 @@ pub enum Error {
 
     #[error(transparent)]
     Scan(#[from] tollgate_core::Error),
+}
+
+impl Error {
+    /// The rule file and line (where known) an error of loading is about.
+    pub fn location(&self) -> Option<(&str, Option<u32>)> {
+        match self {
+            Error::MetadataSyntax { file, line, .. }
+            | Error::UnknownMetadataField { file, line, .. }
+            | Error::InvalidMetadataField { file, line, .. }
+            | Error::RecursiveFunction { file, line, .. } => Some((file, Some(*line))),
+            Error::MissingMetadataField { file, .. } | Error::MissingDeny { file, .. } => Some((file, None)),
+            Error::RegoCompile { file, message } => Some((file, regorus_line(message, file))),
+            Error::DuplicateRuleId { second, .. } | Error::DuplicatePackage { second, .. } => Some((second, None)),
+            _ => None,
+        }
+    }
+}
+
+/// The line of `file` a regorus error message points at (`--> file:line:col`).
+fn regorus_line(message: &str, file: &str) -> Option<u32> {
+    let marker = format!("--> {file}:");
+    let at = message.find(&marker)? + marker.len();
+    let digits: String = message.get(at..)?.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
 }

@@ -41,8 +41,10 @@
 
 mod engine;
 mod error;
+mod guard;
 mod input;
 mod meta;
+mod recursion;
 mod report;
 
 pub use engine::{DEFAULT_RULE_TIME_LIMIT, Engine, EngineBuilder, RuleMeta};
