@@ -621,10 +621,11 @@ fn custom_rules_from_policy_dirs() {
         ),
         "{table}"
     );
-    // A rule that does not load is a usage error (exit 2) naming the file.
+    // A rule that does not load is an error (exit 2) naming the file, and
+    // the other rules' findings are still reported.
     dir.write("bad/X.rego", "# METADATA\n# title: x\n# custom:\n#   colour: red\npackage x\n");
     let out = tollgate_in(&dir.0, &["check", "infra", "--policy", "bad"]);
     assert_eq!(code(&out), 2);
-    assert!(stderr(&out).contains("bad/X.rego"), "{}", stderr(&out));
-    assert!(out.stdout.is_empty());
+    assert!(stdout(&out).contains("bad/X.rego"), "{}", stdout(&out));
+    assert!(stdout(&out).contains("NET001"), "{}", stdout(&out));
 }

@@ -99,7 +99,8 @@ impl TryFrom<&CheckArgs> for CheckConfig {
     type Error = CliError;
 
     fn try_from(args: &CheckArgs) -> Result<Self, CliError> {
-        let mut engine = args.policy.builder();
+        // A custom rule that fails to load is reported and the others run.
+        let mut engine = args.policy.builder().keep_going();
         for id in &args.rules {
             engine = engine.only_rule(id.trim());
         }
