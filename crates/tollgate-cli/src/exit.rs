@@ -8,7 +8,8 @@ pub const SUCCESS: i32 = 0;
 /// For `tollgate eval`: a precision or recall threshold was missed.
 pub const FINDINGS: i32 = 1;
 
-/// A usage error, a rule that failed to load, an unwritable output, or a
-/// file that could not be read or parsed. In the last case the findings of
-/// every other file are still printed. Takes precedence over [`FINDINGS`].
+/// A usage error, a rule that failed to load, an unwritable output, a file
+/// that could not be read or parsed, or input cut by a limit (any
+/// error-level diagnostic). In the last three cases every other finding is
+/// still printed. Takes precedence over [`FINDINGS`].
 pub const ERROR: i32 = 2;

@@ -56,8 +56,9 @@ const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  no finding at or above --fail-on (eval: every threshold met)
   1  findings at or above --fail-on (eval: a threshold missed)
-  2  usage error, a rule that failed to load, or a file that could not be
-     read or parsed (findings of the other files are still printed)";
+  2  usage error, a rule that failed to load, a file that could not be
+     read or parsed, or input cut by a limit (the other findings are
+     still printed)";
 
 /// Least-privilege checks for infrastructure code (Terraform, CloudFormation, IAM JSON).
 #[derive(Debug, Parser)]
