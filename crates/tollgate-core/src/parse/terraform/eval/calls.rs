@@ -57,10 +57,8 @@ impl Ev<'_> {
             }
         }
         let v = match name {
-            "file" | "templatefile" | "fileexists" | "filebase64" | "fileset" => {
-                self.file_fn(name, &args, sc, f.span())
-            }
-            n if funcs::is_file_digest(n) => self.file_fn(name, &args, sc, f.span()),
+            // `try` and `can` were handled above; the rest read files.
+            n if funcs::is_evaluators(n) => self.file_fn(name, &args, sc, f.span()),
             _ => self.builtin(name, &args, sc, f.span()),
         };
         // What the call built (or copied out of its arguments) is charged;
