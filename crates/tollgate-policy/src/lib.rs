@@ -38,15 +38,32 @@
 //! ```
 //!
 //! Rules and the finding contract are documented in `policies/README.md`.
+//!
+//! # Layout
+//!
+//! Each module points down the list, never up:
+//!
+//! - `engine/`: the [`Engine`] and its [`EngineBuilder`], one file per
+//!   concern (loading, selection, compilation, running, the finding
+//!   contract, assembling the report; see its module doc);
+//! - `report`: what a scan returns ([`Report`], [`Finding`], [`Summary`],
+//!   [`RuleStat`], [`EvalTimings`]);
+//! - `rule`: a rule's metadata ([`RuleMeta`], [`Severity`], [`Zone`]), and
+//!   `rule/metadata.rs`, the reader of a rule file's `# METADATA` block;
+//! - `input`: a unit's graph converted into the rules' input;
+//! - `guard`, `recursion`: the limits custom rules run under (built-ins
+//!   whose output would be too large; recursive functions);
+//! - `error`: the typed [`Error`] of loading rules.
 
 mod engine;
 mod error;
 mod guard;
 mod input;
-mod meta;
 mod recursion;
 mod report;
+mod rule;
 
-pub use engine::{DEFAULT_RULE_TIME_LIMIT, Engine, EngineBuilder, RuleMeta};
+pub use engine::{DEFAULT_RULE_TIME_LIMIT, Engine, EngineBuilder};
 pub use error::Error;
-pub use report::{EvalTimings, Finding, Report, RuleStat, Severity, Summary, Zone};
+pub use report::{EvalTimings, Finding, Report, RuleStat, Summary};
+pub use rule::{RuleMeta, Severity, Zone};

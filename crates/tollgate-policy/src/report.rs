@@ -3,31 +3,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tollgate_core::Diagnostic;
 use tollgate_core::graph::CallSite;
 
-/// Severity of a rule, ordered from least to most severe.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// Indeterminate verdicts and notes; never fails a gate by default.
-    Info,
-    Low,
-    Medium,
-    High,
-    Critical,
-}
-
-/// Hazard zone of what a rule guards: A = identity, secrets, crypto,
-/// production network exposure, customer data; B = data access, parsing,
-/// network calls; C = moderate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub enum Zone {
-    A,
-    B,
-    C,
-}
+use crate::rule::{Severity, Zone};
 
 /// One finding of one rule at one place.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -113,43 +93,4 @@ pub struct EvalTimings {
     /// as a phase of their own ([`crate::Engine::check`]); 0 when each unit
     /// is evaluated as soon as the scan has built it ([`crate::Engine::scan`]).
     pub wall_micros: u64,
-}
-
-impl Severity {
-    /// The lowercase name used in metadata and output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Info => "info",
-            Severity::Low => "low",
-            Severity::Medium => "medium",
-            Severity::High => "high",
-            Severity::Critical => "critical",
-        }
-    }
-}
-
-impl std::fmt::Display for Severity {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for Severity {
-    type Err = String;
-
-    /// Parses `critical`, `high`, `medium`, `low` or `info` (any case).
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        crate::meta::parse_severity(&s.to_ascii_lowercase())
-            .ok_or_else(|| format!("unknown severity `{s}`: expected critical, high, medium, low or info"))
-    }
-}
-
-impl std::fmt::Display for Zone {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Zone::A => "A",
-            Zone::B => "B",
-            Zone::C => "C",
-        })
-    }
 }

@@ -29,25 +29,11 @@
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
 use crate::error::Error;
-use crate::report::{Severity, Zone};
-
-/// Metadata as written in a rule file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct ParsedMeta {
-    pub(crate) id: String,
-    pub(crate) title: String,
-    pub(crate) description: String,
-    pub(crate) references: Vec<String>,
-    pub(crate) severity: Severity,
-    pub(crate) zone: Zone,
-    pub(crate) remediation: String,
-    pub(crate) aliases: Vec<String>,
-    pub(crate) deprecated: bool,
-}
+use crate::rule::{RuleMeta, Severity, Zone};
 
 /// The YAML text of the metadata block and the 1-based line of the file at
 /// which that text starts, or `None` when the file has no block.
-pub(crate) fn extract_block(source: &str) -> Option<(String, u32)> {
+fn extract_block(source: &str) -> Option<(String, u32)> {
     let mut lines = source.lines().enumerate();
     let start = loop {
         let (i, line) = lines.next()?;
@@ -70,9 +56,11 @@ pub(crate) fn extract_block(source: &str) -> Option<(String, u32)> {
     Some((text, u32::try_from(start + 2).unwrap_or(u32::MAX)))
 }
 
-/// Reads the metadata block of `source` (`file` names it in errors).
-/// `Ok(None)`: the file has no block and is a library module.
-pub(crate) fn parse(file: &str, source: &str) -> Result<Option<ParsedMeta>, Error> {
+/// Reads the metadata block of `source` into a rule's metadata; `file`
+/// names it in errors and becomes its `source`, `custom_rule` tells a `--policy`
+/// rule from a bundled one. `Ok(None)`: the file has no block and is a
+/// library module.
+pub(crate) fn parse(file: &str, source: &str, custom_rule: bool) -> Result<Option<RuleMeta>, Error> {
     let Some((text, first_line)) = extract_block(source) else { return Ok(None) };
     let ctx = Ctx { file, first_line };
     let docs = MarkedYaml::load_from_str(&text).map_err(|e| Error::MetadataSyntax {
@@ -134,7 +122,7 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<Option<ParsedMeta>, Erro
             }
             "severity" => {
                 let s = ctx.string(v, "custom.severity")?;
-                severity = Some(parse_severity(&s).ok_or_else(|| {
+                severity = Some(Severity::from_name(&s).ok_or_else(|| {
                     ctx.invalid(v, "custom.severity", "expected critical, high, medium, low or info")
                 })?);
             }
@@ -169,34 +157,25 @@ pub(crate) fn parse(file: &str, source: &str) -> Result<Option<ParsedMeta>, Erro
             _ => return Err(ctx.unknown(k, &format!("custom.{key}"))),
         }
     }
-    Ok(Some(ParsedMeta {
+    Ok(Some(RuleMeta {
         id: id.ok_or_else(|| ctx.missing("custom.id"))?,
         title,
-        description,
-        references,
         severity: severity.ok_or_else(|| ctx.missing("custom.severity"))?,
         zone: zone.ok_or_else(|| ctx.missing("custom.hazard_zone"))?,
+        description,
         remediation: remediation.ok_or_else(|| ctx.missing("custom.remediation"))?,
+        references,
         aliases,
         deprecated,
+        custom: custom_rule,
+        source: file.to_string(),
     }))
 }
 
 /// Rule ids: an ASCII letter, then letters, digits or `_` (a Rego identifier).
-pub(crate) fn valid_id(s: &str) -> bool {
+fn valid_id(s: &str) -> bool {
     let mut chars = s.chars();
     chars.next().is_some_and(|c| c.is_ascii_alphabetic()) && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-pub(crate) fn parse_severity(s: &str) -> Option<Severity> {
-    match s {
-        "critical" => Some(Severity::Critical),
-        "high" => Some(Severity::High),
-        "medium" => Some(Severity::Medium),
-        "low" => Some(Severity::Low),
-        "info" => Some(Severity::Info),
-        _ => None,
-    }
 }
 
 struct Ctx<'a> {
@@ -277,7 +256,7 @@ mod tests {
 
     #[test]
     fn reads_a_full_block() {
-        let m = parse("r.rego", GOOD).unwrap().unwrap();
+        let m = parse("r.rego", GOOD, true).unwrap().unwrap();
         assert_eq!(m.id, "X001");
         assert_eq!(m.title, "T");
         assert_eq!(m.description, "## What it flags\nx\n");
@@ -287,17 +266,19 @@ mod tests {
         assert_eq!(m.remediation, "Fix it.");
         assert_eq!(m.aliases, vec!["OLD1"]);
         assert!(!m.deprecated);
+        assert!(m.custom);
+        assert_eq!(m.source, "r.rego");
     }
 
     #[test]
     fn no_block_is_a_library() {
-        assert_eq!(parse("lib.rego", "package lib\nx := 1\n").unwrap(), None);
+        assert_eq!(parse("lib.rego", "package lib\nx := 1\n", true).unwrap(), None);
     }
 
     #[test]
     fn unknown_top_level_field_is_named_with_its_line() {
         let src = GOOD.replace("# title: T\n", "# title: T\n# authors: [me]\n");
-        match parse("r.rego", &src) {
+        match parse("r.rego", &src, true) {
             Err(Error::UnknownMetadataField { file, line, field }) => {
                 assert_eq!((file.as_str(), line, field.as_str()), ("r.rego", 5, "authors"));
             }
@@ -308,7 +289,7 @@ mod tests {
     #[test]
     fn unknown_custom_field_is_rejected() {
         let src = GOOD.replace("#   remediation: Fix it.\n", "#   remediation: Fix it.\n#   zone: A\n");
-        match parse("r.rego", &src) {
+        match parse("r.rego", &src, true) {
             Err(Error::UnknownMetadataField { field, line, .. }) => {
                 assert_eq!(field, "custom.zone");
                 assert_eq!(line, 17);
@@ -321,19 +302,21 @@ mod tests {
     fn bad_values_are_rejected() {
         let sev = GOOD.replace("severity: high", "severity: urgent");
         assert!(
-            matches!(parse("r", &sev), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.severity")
+            matches!(parse("r", &sev, true), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.severity")
         );
         let zone = GOOD.replace("hazard_zone: B", "hazard_zone: D");
         assert!(
-            matches!(parse("r", &zone), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.hazard_zone")
+            matches!(parse("r", &zone, true), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.hazard_zone")
         );
         let id = GOOD.replace("id: X001", "id: 1-bad");
-        assert!(matches!(parse("r", &id), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.id"));
+        assert!(
+            matches!(parse("r", &id, true), Err(Error::InvalidMetadataField { field, .. }) if field == "custom.id")
+        );
         let missing = GOOD.replace("#   remediation: Fix it.\n", "");
         assert!(
-            matches!(parse("r", &missing), Err(Error::MissingMetadataField { field, .. }) if field == "custom.remediation")
+            matches!(parse("r", &missing, true), Err(Error::MissingMetadataField { field, .. }) if field == "custom.remediation")
         );
         let syntax = GOOD.replace("# title: T\n", "# title: [T\n");
-        assert!(matches!(parse("r", &syntax), Err(Error::MetadataSyntax { .. })));
+        assert!(matches!(parse("r", &syntax, true), Err(Error::MetadataSyntax { .. })));
     }
 }
