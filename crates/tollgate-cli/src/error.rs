@@ -24,6 +24,9 @@ pub enum CliError {
     Output { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Input { path: PathBuf, message: String },
+    /// A labelled case's `expected.json` could not be read (`tollgate eval`).
+    #[error(transparent)]
+    Labels(#[from] tollgate_policy::labels::LabelsError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }

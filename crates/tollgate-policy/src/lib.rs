@@ -53,12 +53,15 @@
 //! - `input`: a unit's graph converted into the rules' input;
 //! - `guard`, `recursion`: the limits custom rules run under (built-ins
 //!   whose output would be too large; recursive functions);
-//! - `error`: the typed [`Error`] of loading rules.
+//! - `error`: the typed [`Error`] of loading rules;
+//! - [`labels`]: the reader of a labelled case's `expected.json`, shared
+//!   by `tollgate eval` and the rule tests.
 
 mod engine;
 mod error;
 mod guard;
 mod input;
+pub mod labels;
 mod recursion;
 mod report;
 mod rule;

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 use tollgate_core::ScanOptions;
-use tollgate_policy::{Engine, Finding};
+use tollgate_policy::{Engine, Finding, labels};
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -79,20 +79,16 @@ fn check_rule(id: &str) {
             .map(|(rule_id, file, line, resource)| json!({"rule_id": rule_id, "file": file, "line": line, "resource": resource}))
             .collect();
         let text = serde_json::to_string_pretty(&rows).unwrap() + "\n";
-        std::fs::write(rules_dir().join(id).join("expected.json"), text).unwrap();
+        std::fs::write(rules_dir().join(id).join(labels::EXPECTED_FILE), text).unwrap();
     }
-    let expected_text = std::fs::read_to_string(rules_dir().join(id).join("expected.json"))
-        .unwrap_or_else(|e| panic!("{id}: expected.json: {e}"));
-    let expected: Vec<serde_json::Value> = serde_json::from_str(&expected_text).unwrap();
+    let expected = labels::read(&rules_dir().join(id)).unwrap_or_else(|e| panic!("{id}: {e}"));
     let want: BTreeSet<(String, String, u32, String)> = expected
         .iter()
         .map(|e| {
-            (
-                e["rule_id"].as_str().unwrap().to_string(),
-                e["file"].as_str().unwrap().to_string(),
-                e["line"].as_u64().unwrap() as u32,
-                e["resource"].as_str().unwrap().to_string(),
-            )
+            let (Some(line), Some(resource)) = (e.line, &e.resource) else {
+                panic!("{id}: every label of a rule fixture names its line and resource: {e:?}");
+            };
+            (e.rule_id.clone(), e.file.clone(), line, resource.clone())
         })
         .collect();
     assert_eq!(got.len(), findings.len(), "{id}: two findings share rule, file, line and resource");

@@ -17,8 +17,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tollgate_core::{DiagnosticLevel, ScanOptions};
+use tollgate_policy::labels::{self, EXPECTED_FILE, Expected};
 use tollgate_policy::{Engine, Finding, Report};
 
 use super::check::in_pool;
@@ -27,9 +28,6 @@ use crate::error::CliError;
 use crate::paths::{self, PathStyle};
 use crate::render::escape::visible;
 use crate::{Console, exit, progress};
-
-/// Name of the file that marks and labels a case directory.
-pub(crate) const EXPECTED_FILE: &str = "expected.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum EvalFormat {
@@ -58,24 +56,6 @@ pub(crate) struct EvalArgs {
     /// Worker threads (0 or absent: one per core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-}
-
-/// One labelled finding of an `expected.json`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub(crate) struct Expected {
-    pub(crate) rule_id: String,
-    pub(crate) file: String,
-    #[serde(default)]
-    pub(crate) line: Option<u32>,
-    #[serde(default)]
-    pub(crate) resource: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum ExpectedFile {
-    List(Vec<Expected>),
-    Object { findings: Vec<Expected> },
 }
 
 /// Counts of one rule over all cases.
@@ -240,21 +220,6 @@ fn walk(dir: &Path, cases: &mut Vec<PathBuf>, seen: &mut BTreeSet<PathBuf>) -> R
     Ok(())
 }
 
-fn read_expected(case_dir: &Path) -> Result<Vec<Expected>, CliError> {
-    let path = case_dir.join(EXPECTED_FILE);
-    let text =
-        std::fs::read_to_string(&path).map_err(|e| CliError::Input { path: path.clone(), message: e.to_string() })?;
-    match serde_json::from_str::<ExpectedFile>(&text) {
-        Ok(ExpectedFile::List(list) | ExpectedFile::Object { findings: list }) => Ok(list),
-        Err(e) => Err(CliError::Input {
-            path,
-            message: format!(
-                "{e}: expected a list of {{\"rule_id\", \"file\", \"line\", \"resource\"}} (or {{\"findings\": [...]}})"
-            ),
-        }),
-    }
-}
-
 /// The rule a case is limited to: the nearest directory from the case up
 /// to (and including) the corpus root named for a loaded rule id.
 fn case_scope<'e>(engine: &'e Engine, root: &Path, case_dir: &Path) -> Option<&'e str> {
@@ -359,7 +324,7 @@ impl EvalArgs {
         let label = format!("evaluating {} cases", cases.len());
         progress::with_spinner(show_progress, &label, || -> Result<(), CliError> {
             for (case, scope) in &cases {
-                let expected = read_expected(case)?;
+                let expected = labels::read(case)?;
                 let report = in_pool(config.threads, || engine.scan(std::slice::from_ref(case), &config.options))??;
                 let scored = score_case(case, scope.as_deref(), &expected, &report, &paths);
                 for (rule, score) in scored.scores {
@@ -575,14 +540,5 @@ mod tests {
         let labels = vec![expected("IAM001", "fire/p.json", 4, "fire/p.json")];
         let scored = score_case(Path::new("cases/IAM001"), Some("IAM001"), &labels, &r, &paths);
         assert_eq!(scored.scores.get("IAM001").map(|s| (s.tp, s.fp, s.fn_)), Some((1, 0, 0)));
-    }
-
-    #[test]
-    fn expected_file_accepts_a_list_or_an_object() {
-        let list: ExpectedFile =
-            serde_json::from_str(r#"[{"rule_id":"A","file":"x.tf","line":2,"resource":"r"}]"#).unwrap();
-        let obj: ExpectedFile = serde_json::from_str(r#"{"findings":[{"rule_id":"A","file":"x.tf"}]}"#).unwrap();
-        assert!(matches!(list, ExpectedFile::List(l) if l.len() == 1 && l[0].line == Some(2)));
-        assert!(matches!(obj, ExpectedFile::Object { findings } if findings[0].line.is_none()));
     }
 }
