@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use tollgate_core::ScanOptions;
 use tollgate_policy::{Engine, EngineBuilder, Report, Severity};
 
-use super::{Destination, PolicyArgs, ScanArgs, SeverityArg};
+use super::{Destination, PolicyArgs, ScanArgs, SeverityArg, in_pool};
 use crate::error::CliError;
 use crate::paths::PathStyle;
 use crate::render::{self, Sources, failing_findings, scan_errors};
@@ -139,23 +139,6 @@ pub(crate) fn exit_code(report: &Report, fail_on: Option<Severity>) -> i32 {
     }
 }
 
-/// Runs `work` on a pool of `threads` workers (the scan's rayon parallelism
-/// happens inside it), or on rayon's global pool when not set. A scoped
-/// pool rather than `build_global`: the library can be driven more than
-/// once per process (tests), and the global pool can be set only once.
-pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, CliError> {
-    match threads {
-        None => Ok(work()),
-        Some(n) => {
-            let pool = rayon::ThreadPoolBuilder::new()
-                .num_threads(n)
-                .build()
-                .map_err(|e| CliError::Usage(format!("cannot start {n} threads: {e}")))?;
-            Ok(pool.install(work))
-        }
-    }
-}
-
 impl CheckArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
         let config = CheckConfig::try_from(self)?;
@@ -246,11 +229,5 @@ mod tests {
         let mut r = report(&[], 0);
         r.errors.push(Diagnostic::warning(Arc::from("t.yaml"), "duplicate-key", "duplicate key"));
         assert_eq!(exit_code(&r, Some(Severity::High)), exit::SUCCESS);
-    }
-
-    #[test]
-    fn pool_runs_the_work() {
-        assert_eq!(in_pool(Some(2), rayon::current_num_threads).unwrap(), 2);
-        assert_eq!(in_pool(None, || 5).unwrap(), 5);
     }
 }

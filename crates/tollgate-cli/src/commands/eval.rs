@@ -22,7 +22,7 @@ use tollgate_core::{DiagnosticLevel, ScanOptions};
 use tollgate_policy::labels::{self, EXPECTED_FILE, Expected};
 use tollgate_policy::{Engine, Finding, Report};
 
-use super::check::in_pool;
+use super::in_pool;
 use super::{PolicyArgs, ScanArgs};
 use crate::error::CliError;
 use crate::paths::{self, PathStyle};

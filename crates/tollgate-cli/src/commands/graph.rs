@@ -11,7 +11,7 @@ use clap::Args;
 use serde_json::{Value, json};
 use tollgate_core::ScanOptions;
 
-use super::check::in_pool;
+use super::in_pool;
 use super::{Destination, ScanArgs};
 use crate::error::CliError;
 use crate::render::sorted_diagnostics;

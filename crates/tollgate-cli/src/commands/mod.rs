@@ -1,6 +1,6 @@
 //! One module per subcommand: a clap struct with the raw flags, a typed
 //! config checked and converted from it (`TryFrom`), and `execute`.
-//! Flags shared by several commands live here.
+//! Flags and helpers shared by several commands live here.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -159,6 +159,23 @@ impl Destination {
     }
 }
 
+/// Runs `work` on a pool of `threads` workers (the scan's rayon parallelism
+/// happens inside it), or on rayon's global pool when not set. A scoped
+/// pool rather than `build_global`: the library can be driven more than
+/// once per process (tests), and the global pool can be set only once.
+pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T + Send) -> Result<T, CliError> {
+    match threads {
+        None => Ok(work()),
+        Some(n) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(n)
+                .build()
+                .map_err(|e| CliError::Usage(format!("cannot start {n} threads: {e}")))?;
+            Ok(pool.install(work))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,5 +188,11 @@ mod tests {
         assert_eq!(ok.get("Empty").map(String::as_str), Some(""));
         assert!(matches!(parse_params(&["novalue".into()]), Err(CliError::Usage(_))));
         assert!(matches!(parse_params(&["=x".into()]), Err(CliError::Usage(_))));
+    }
+
+    #[test]
+    fn pool_runs_the_work() {
+        assert_eq!(in_pool(Some(2), rayon::current_num_threads).unwrap(), 2);
+        assert_eq!(in_pool(None, || 5).unwrap(), 5);
     }
 }
