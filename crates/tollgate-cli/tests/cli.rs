@@ -629,3 +629,53 @@ fn custom_rules_from_policy_dirs() {
     assert!(stdout(&out).contains("bad/X.rego"), "{}", stdout(&out));
     assert!(stdout(&out).contains("NET001"), "{}", stdout(&out));
 }
+
+/// A directory with `rules/` holding ORG001 and a rule file that fails to
+/// load (an unknown metadata field on line 5), for the commands that only
+/// list or score rules.
+fn rules_with_one_broken(name: &str) -> TempDir {
+    let dir = TempDir::new(name);
+    dir.write("rules/ORG001_sg_description.rego", CUSTOM_RULE);
+    dir.write("rules/X.rego", "# METADATA\n# title: x\n# description: d\n# custom:\n#   colour: red\npackage x\n");
+    dir
+}
+
+const BROKEN_RULE_ERROR: &str = "error: rules/X.rego:5: rule file not loaded:";
+
+#[test]
+fn rules_lists_the_rules_that_load_and_reports_the_others() {
+    let dir = rules_with_one_broken("keep-going-rules");
+    let out = tollgate_in(&dir.0, &["rules", "--policy", "rules", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains(BROKEN_RULE_ERROR), "{}", stderr(&out));
+    assert!(stderr(&out).contains("unknown metadata field `custom.colour`"), "{}", stderr(&out));
+    let ids: Vec<String> = json(&out).as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap().into()).collect();
+    assert!(ids.contains(&"ORG001".to_string()) && ids.contains(&"IAM001".to_string()), "{ids:?}");
+}
+
+#[test]
+fn explain_explains_a_rule_that_loads_and_reports_the_others() {
+    let dir = rules_with_one_broken("keep-going-explain");
+    let out = tollgate_in(&dir.0, &["explain", "ORG001", "--policy", "rules"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(stderr(&out).contains(BROKEN_RULE_ERROR), "{}", stderr(&out));
+    assert!(stdout(&out).starts_with("ORG001: Security group without a description"), "{}", stdout(&out));
+}
+
+#[test]
+fn eval_scores_the_rules_that_load_and_reports_the_others() {
+    let dir = rules_with_one_broken("keep-going-eval");
+    dir.write("corpus/IAM001/fire/main.tf", ADMIN_POLICY_TF);
+    dir.write(
+        "corpus/IAM001/expected.json",
+        r#"[{"rule_id": "IAM001", "file": "fire/main.tf", "line": 5, "resource": "aws_iam_policy.admin"}]"#,
+    );
+    let out = tollgate_in(&dir.0, &["eval", "corpus", "--policy", "rules", "--format", "json"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // Printed once, not once per case, and not among the cases' errors.
+    assert_eq!(stderr(&out).matches(BROKEN_RULE_ERROR).count(), 1, "{}", stderr(&out));
+    let result = json(&out);
+    assert_eq!(result["errors"], serde_json::json!([]));
+    let iam = result["rules"].as_array().unwrap().iter().find(|r| r["rule_id"] == "IAM001").unwrap();
+    assert_eq!((iam["tp"].as_u64(), iam["fp"].as_u64(), iam["fn"].as_u64()), (Some(1), Some(0), Some(0)));
+}

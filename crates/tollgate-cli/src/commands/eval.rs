@@ -10,7 +10,8 @@
 //! (`fixtures/rules/IAM001/...`) only that rule is scored. The command
 //! prints per-rule TP, FP, FN, precision, recall and evaluation time, lists
 //! each mismatch, and exits 1 when a rule misses `--min-precision` or
-//! `--min-recall`.
+//! `--min-recall`. A custom rule file that fails to load is reported on
+//! stderr and left out; the other rules are scored and the exit code is 2.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -302,7 +303,7 @@ struct EvalError {
 impl EvalArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
         let config = EvalConfig::try_from(self)?;
-        let engine = self.policy.builder().build()?;
+        let (engine, load_code) = self.policy.build_keep_going(console.err)?;
         let paths = PathStyle::from_current_dir();
         let mut cases = Vec::new();
         for root in &config.dirs {
@@ -331,7 +332,13 @@ impl EvalArgs {
                     scores.entry(rule).or_default().add(&score);
                 }
                 mismatches.extend(scored.mismatches);
-                errors.extend(report.errors.iter().filter(|d| d.level == DiagnosticLevel::Error).map(|d| EvalError {
+                // Rule files that failed to load are in every report; they
+                // were printed once, above.
+                let case_errors = report
+                    .errors
+                    .iter()
+                    .filter(|d| d.level == DiagnosticLevel::Error && !engine.load_errors().contains(d));
+                errors.extend(case_errors.map(|d| EvalError {
                     file: paths.display(&d.file),
                     line: d.line,
                     code: d.code,
@@ -373,7 +380,7 @@ impl EvalArgs {
             min_recall: config.min_recall,
             failed_rules,
         };
-        let code = if !result.errors.is_empty() {
+        let code = if !result.errors.is_empty() || load_code == exit::ERROR {
             exit::ERROR
         } else if !result.failed_rules.is_empty() {
             exit::FINDINGS

@@ -1,4 +1,6 @@
 //! `tollgate explain ID`: a rule's description, remediation and references.
+//! A custom rule file that fails to load is reported on stderr and left out
+//! (exit 2).
 
 use std::io::Write;
 
@@ -6,9 +8,9 @@ use clap::{Args, ValueEnum};
 use tollgate_policy::RuleMeta;
 
 use super::PolicyArgs;
+use crate::Console;
 use crate::error::CliError;
 use crate::render::escape::{visible, visible_lines};
-use crate::{Console, exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum ExplainFormat {
@@ -30,7 +32,7 @@ pub(crate) struct ExplainArgs {
 
 impl ExplainArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
-        let engine = self.policy.builder().build()?;
+        let (engine, code) = self.policy.build_keep_going(console.err)?;
         let wanted = self.id.trim();
         // By id or alias, then case-insensitively.
         let found = engine.rule(wanted).or_else(|| engine.rules().iter().find(|r| r.id.eq_ignore_ascii_case(wanted)));
@@ -44,7 +46,7 @@ impl ExplainArgs {
                 writeln!(console.out)?;
             }
         }
-        Ok(exit::SUCCESS)
+        Ok(code)
     }
 }
 

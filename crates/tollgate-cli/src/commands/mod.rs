@@ -12,6 +12,9 @@ use tollgate_core::ScanOptions;
 use tollgate_policy::{Engine, EngineBuilder, Severity};
 
 use crate::error::CliError;
+use crate::exit;
+use crate::paths::PathStyle;
+use crate::render::escape::visible;
 
 pub(crate) mod catalog;
 pub(crate) mod check;
@@ -41,6 +44,26 @@ impl PolicyArgs {
             builder = builder.policy_dir(dir);
         }
         builder
+    }
+
+    /// The engine of a command that has no report to carry load errors
+    /// (`rules`, `explain`, `eval`). A custom rule file that fails to load
+    /// is printed to `err` (`error: FILE:LINE: message`) and left out, and
+    /// the rules that loaded are used; the exit code is then
+    /// [`exit::ERROR`], else [`exit::SUCCESS`].
+    pub(crate) fn build_keep_going(&self, err: &mut dyn Write) -> Result<(Engine, i32), CliError> {
+        let engine = self.builder().keep_going().build()?;
+        let paths = PathStyle::from_current_dir();
+        for d in engine.load_errors() {
+            let at = match d.line {
+                Some(line) => format!("{}:{line}", paths.display(&d.file)),
+                None => paths.display(&d.file),
+            };
+            // Nothing more can be done when stderr itself is gone.
+            let _ = writeln!(err, "error: {}: {}", visible(&at), visible(&d.message));
+        }
+        let code = if engine.load_errors().is_empty() { exit::SUCCESS } else { exit::ERROR };
+        Ok((engine, code))
     }
 }
 

@@ -1,11 +1,12 @@
-//! `tollgate rules`: the loaded rule catalog.
+//! `tollgate rules`: the loaded rule catalog. A custom rule file that fails
+//! to load is reported on stderr and left out (exit 2).
 
 use clap::{Args, ValueEnum};
 
 use super::PolicyArgs;
+use crate::Console;
 use crate::error::CliError;
 use crate::render::rules_table;
-use crate::{Console, exit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum RulesFormat {
@@ -28,13 +29,13 @@ pub(crate) struct RulesArgs {
 
 impl RulesArgs {
     pub(crate) fn execute(&self, console: &mut Console<'_>) -> Result<i32, CliError> {
-        let engine = self.policy.builder().build()?;
+        let (engine, code) = self.policy.build_keep_going(console.err)?;
         let rules = engine.rules();
         match self.format {
             RulesFormat::Text => rules_table::write_text(console.out, rules)?,
             RulesFormat::Json => rules_table::write_json(console.out, rules)?,
             RulesFormat::Markdown => console.out.write_all(rules_table::markdown(rules).as_bytes())?,
         }
-        Ok(exit::SUCCESS)
+        Ok(code)
     }
 }
