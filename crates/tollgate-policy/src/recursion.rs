@@ -249,6 +249,18 @@ mod tests {
         assert_eq!(found("package p\nimport rego.v1\nf(x) := data.p.f(x)\n").len(), 1);
         assert_eq!(found("package p\nimport rego.v1\nimport data.p as q\nf(x) := q.f(x)\n").len(), 1);
         assert_eq!(found("package p\nimport rego.v1\nf(x) := y if { y := g(x) with g as f }\ng(x) := x\n").len(), 1);
+        // A body-less function whose value holds a `with` (in a comprehension).
+        let got = found("package p\nimport rego.v1\nf(x) := [y | y := g(x) with g as f][0]\ng(x) := x\n");
+        assert_eq!(got, [(3, "data.p.f".to_string(), vec!["data.p.f".to_string(), "data.p.f".to_string()])]);
+    }
+
+    /// `f(x) := g(x) with g as f`: `with` may only follow a body literal,
+    /// so regorus 0.14 does not parse this module and the check has no
+    /// functions to follow in it; the file fails to load (a Rego error at
+    /// the `with`) and never runs. The engine's tests pin that.
+    #[test]
+    fn a_with_after_a_function_value_does_not_parse() {
+        assert!(found("package p\nimport rego.v1\nf(x) := g(x) with g as f\ng(x) := x\n").is_empty());
     }
 
     #[test]

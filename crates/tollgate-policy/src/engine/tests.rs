@@ -256,3 +256,21 @@ deny contains {"msg": 3}
     assert_eq!(report.rule_stats[0].findings, 3);
     assert_eq!(report.rule_stats[0].errors, 1);
 }
+
+/// `f(x) := g(x) with g as f` (a body-less function with `with`) is not
+/// Rego regorus 0.14 parses: the rule fails to load, at its line, instead
+/// of recursing when it runs; with keep_going it is left out and reported.
+#[test]
+fn a_body_less_function_with_with_fails_to_load() {
+    let body = "f(x) := g(x) with g as f\ng(x) := x\ndeny contains {\"msg\": \"m\"} if f(1) == 2";
+    let r = Engine::from_sources(vec![rule("X4", body)], &EngineBuilder::default());
+    assert!(
+        matches!(&r, Err(e @ Error::RegoCompile { file, .. }) if file == "X4.rego" && e.location() == Some(("X4.rego", Some(10)))),
+        "{r:?}"
+    );
+    let kept = Engine::from_sources(vec![rule("X4", body)], &EngineBuilder { keep_going: true, ..Default::default() });
+    let kept = kept.unwrap();
+    assert!(kept.rules().is_empty());
+    assert_eq!(kept.load_errors().len(), 1);
+    assert_eq!(kept.load_errors()[0].line, Some(10));
+}
