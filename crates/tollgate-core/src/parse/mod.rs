@@ -3,10 +3,11 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::graph::{Edge, Resource, SourceKind};
-use crate::scan::ScanContext;
+use crate::parse::context::ParseContext;
 use crate::source::SourceFile;
 
 pub(crate) mod cloudformation;
+pub(crate) mod context;
 pub(crate) mod iam;
 pub(crate) mod json;
 pub(crate) mod terraform;
@@ -39,7 +40,7 @@ pub(crate) enum DocFormat {
 
 /// Recognises and loads a `.json`, `.yaml`, `.yml` or `.template` file as a
 /// CloudFormation template, a raw IAM policy or a Terraform plan.
-pub(crate) fn load_document(ctx: &ScanContext, file: &SourceFile, format: DocFormat) -> Document {
+pub(crate) fn load_document(ctx: &ParseContext, file: &SourceFile, format: DocFormat) -> Document {
     match format {
         DocFormat::Json if !may_be_ours_json(&file.text) => Document::Skipped,
         DocFormat::Json => match json::parse(&file.text, &file.path) {

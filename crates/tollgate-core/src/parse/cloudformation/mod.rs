@@ -11,8 +11,8 @@
 
 use crate::diagnostic::Diagnostic;
 use crate::parse::UnitOutput;
+use crate::parse::context::ParseContext;
 use crate::parse::json::Node;
-use crate::scan::ScanContext;
 use crate::source::SourceFile;
 use crate::span::LineIndex;
 
@@ -39,7 +39,7 @@ pub(crate) fn is_template_json(node: &Node) -> bool {
 }
 
 /// Loads a JSON template (already recognised by [`is_template_json`]).
-pub(crate) fn load_json(ctx: &ScanContext, file: &SourceFile, node: &Node) -> UnitOutput {
+pub(crate) fn load_json(ctx: &ParseContext, file: &SourceFile, node: &Node) -> UnitOutput {
     let index = LineIndex::new(&file.text);
     let diagnostics = node.duplicate_keys(&file.path, &index);
     let root = Tree::from_json(node, &index);
@@ -53,7 +53,7 @@ pub(crate) fn sniff_yaml(text: &str) -> bool {
 
 /// Loads a YAML template. `Ok(None)` when the YAML is not a template, or is
 /// broken and does not mention anything CloudFormation-like (`AWS::`).
-pub(crate) fn load_yaml(ctx: &ScanContext, file: &SourceFile) -> Result<Option<UnitOutput>, Diagnostic> {
+pub(crate) fn load_yaml(ctx: &ParseContext, file: &SourceFile) -> Result<Option<UnitOutput>, Diagnostic> {
     let parsed = match yaml::parse_lenient(&file.text, &file.path) {
         Ok(p) => p,
         Err(d) if file.text.contains("AWSTemplateFormatVersion") || file.text.contains("AWS::") => return Err(d),

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use crate::diagnostic::Diagnostic;
 use crate::graph::{LineRange, Location, Mode, Resource, SourceKind};
 use crate::parse::UnitOutput;
+use crate::parse::context::ParseContext;
 use crate::parse::json::{self, Kind, Node};
-use crate::scan::ScanContext;
 use crate::source::SourceFile;
 use crate::span::{LineIndex, Span};
 
@@ -63,7 +63,7 @@ fn has_statement(doc: &Node) -> bool {
 }
 
 /// Loads the policy document of a file recognised by [`is_policy`].
-pub(crate) fn load(_ctx: &ScanContext, file: &SourceFile, node: &Node) -> UnitOutput {
+pub(crate) fn load(_ctx: &ParseContext, file: &SourceFile, node: &Node) -> UnitOutput {
     let mut out = UnitOutput::default();
     let index = LineIndex::new(&file.text);
     out.diagnostics.extend(node.duplicate_keys(&file.path, &index));

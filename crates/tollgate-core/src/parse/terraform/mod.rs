@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::diagnostic::Diagnostic;
 use crate::graph::Mode;
 use crate::parse::UnitOutput;
-use crate::scan::ScanContext;
+use crate::parse::context::ParseContext;
 use crate::source::{self, SourceFile};
 use crate::span::LineIndex;
 
@@ -29,6 +29,7 @@ pub(crate) mod plan;
 mod policy_doc;
 mod size;
 mod tfjson;
+pub(crate) mod units;
 
 /// The Terraform files of one directory.
 #[derive(Debug)]
@@ -270,7 +271,7 @@ pub(crate) fn parse_hcl(text: &str, path: &Arc<str>, what: &str) -> Result<Body,
 /// Evaluates one root module (with its children) into resources and edges.
 /// Releases, afterwards, the shared parses of the directories the unit
 /// reaches.
-pub(crate) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
+pub(crate) fn load(ctx: &ParseContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
     let out = eval::load(ctx, root, all);
     for &i in root.parsed.reach.get().into_iter().flatten() {
         if let Some(d) = all.get(i) {

@@ -38,8 +38,8 @@ use hcl_edit::structure::{Body, Structure};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
+use crate::parse::context::ParseContext;
 use crate::parse::json::{self, Kind, Node};
-use crate::scan::ScanContext;
 use crate::source::{self, SourceFile};
 use crate::span::{LineIndex, Span};
 use crate::value::Value;
@@ -59,8 +59,8 @@ pub(crate) fn may_be_plan(text: &str) -> bool {
 
 /// The directory of the configuration a plan was made from, read for
 /// locations: `ScanOptions::config_dir`, else the plan file's directory.
-pub(crate) fn config_root(ctx: &ScanContext, file: &SourceFile) -> PathBuf {
-    match &ctx.options.config_dir {
+pub(crate) fn config_root(ctx: &ParseContext, file: &SourceFile) -> PathBuf {
+    match &ctx.config_dir {
         Some(d) => d.clone(),
         None => match file.fs_path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -82,7 +82,7 @@ struct Instance<'a> {
     node: &'a Node,
 }
 
-pub(crate) fn load(ctx: &ScanContext, file: &SourceFile, node: &Node) -> UnitOutput {
+pub(crate) fn load(ctx: &ParseContext, file: &SourceFile, node: &Node) -> UnitOutput {
     let mut out = UnitOutput::default();
     let index = LineIndex::new(&file.text);
     out.diagnostics.extend(node.duplicate_keys(&file.path, &index));
@@ -444,7 +444,7 @@ struct ModuleBlocks {
 
 /// The configuration next to a plan, loaded lazily per module.
 struct Config<'a> {
-    ctx: &'a ScanContext,
+    ctx: &'a ParseContext,
     root_dir: PathBuf,
     configuration: Option<&'a Node>,
     /// `.terraform/modules/modules.json`: module key (`a.b`) -> directory.
@@ -456,7 +456,7 @@ struct Config<'a> {
 
 impl<'a> Config<'a> {
     /// `None` when there are no `.tf` files for the root module.
-    fn new(ctx: &'a ScanContext, file: &SourceFile, configuration: Option<&'a Node>) -> Option<Config<'a>> {
+    fn new(ctx: &'a ParseContext, file: &SourceFile, configuration: Option<&'a Node>) -> Option<Config<'a>> {
         let root_dir = config_root(ctx, file);
         let mut c = Config {
             ctx,
@@ -563,7 +563,7 @@ fn to_u32(n: usize) -> u32 {
 }
 
 /// Reads `.terraform/modules/modules.json` under the root module.
-fn read_manifest(ctx: &ScanContext, root: &Path) -> BTreeMap<String, PathBuf> {
+fn read_manifest(ctx: &ParseContext, root: &Path) -> BTreeMap<String, PathBuf> {
     let path = root.join(".terraform/modules/modules.json");
     let Ok(text) = ctx.files.read_text(&path) else { return BTreeMap::new() };
     let name: Arc<str> = source::display_path(&path);

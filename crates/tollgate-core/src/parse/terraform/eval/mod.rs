@@ -39,7 +39,7 @@ use super::{Decl, ModuleConfig, TerraformDir, objects, parse_hcl, policy_doc};
 use crate::diagnostic::{Diagnostic, DiagnosticLevel};
 use crate::graph::{CallSite, Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
-use crate::scan::{Budget, ScanContext};
+use crate::parse::context::{Budget, ParseContext};
 use crate::source::{self, ReadError};
 use crate::span::LineIndex;
 use crate::value::Value;
@@ -205,7 +205,7 @@ impl<'p> Scope<'p> {
 
 /// The evaluator of one unit (a root module with its children).
 struct Ev<'a> {
-    ctx: &'a ScanContext,
+    ctx: &'a ParseContext,
     all: &'a [TerraformDir],
     root_dir: PathBuf,
     /// By normalized directory (its bytes).
@@ -236,7 +236,7 @@ struct Ev<'a> {
 }
 
 /// Evaluates one root module (with its children).
-pub(super) fn load(ctx: &ScanContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
+pub(super) fn load(ctx: &ParseContext, root: &TerraformDir, all: &[TerraformDir]) -> UnitOutput {
     let root_dir = source::normalize(&root.dir);
     let mut ev = Ev {
         ctx,
