@@ -10,6 +10,21 @@
 //! two: the files found and read ([`PreparedScan`]), then parsed and
 //! evaluated ([`PreparedScan::run`]), for a caller with set-up of its own
 //! to do beside the first part.
+//!
+//! # Layout
+//!
+//! A lower layer never imports a higher one: `scan` drives `parse`, which
+//! takes its context from `parse::context`; `graph` knows neither.
+//!
+//! | module | concern |
+//! |---|---|
+//! | `scan/` | entry points and output types (`mod.rs`), options (`options.rs`), discovery and classification (`discover.rs`), units to graphs (`run.rs`), scheduling (`schedule.rs`) |
+//! | `parse/context.rs` | what a parser gets: file access, command-line inputs, the unit's evaluation budget |
+//! | `parse/terraform/` | grouping into units (`units.rs`), module calls (`calls.rs`), the evaluator (`eval/`: module, resource, expressions, references, templates, calls, budget), built-ins by family behind one table (`funcs/`), plans, `aws_iam_policy_document`, Terraform JSON |
+//! | `parse/cloudformation/` | YAML and JSON templates, intrinsic functions, `Fn::ForEach` |
+//! | `parse/iam/`, `parse/json.rs` | raw IAM policy JSON; JSON with locations |
+//! | `graph/` | the normalized graph and its derived views (IAM, grants, network, buckets) |
+//! | `source.rs`, `span.rs`, `value.rs`, `diagnostic.rs` | guarded file access, locations, evaluated values, diagnostics |
 
 mod diagnostic;
 mod error;
