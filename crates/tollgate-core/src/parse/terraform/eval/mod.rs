@@ -15,6 +15,7 @@
 mod budget;
 mod calls;
 mod expressions;
+mod memo;
 mod module;
 mod references;
 mod resource;
@@ -43,6 +44,7 @@ use crate::parse::context::{Budget, ParseContext};
 use crate::source::{self, ReadError};
 use crate::span::LineIndex;
 use crate::value::Value;
+use memo::{Lookup, Memo};
 
 /// Maximum nesting of evaluation (expressions, and references through
 /// locals, outputs and resources).
@@ -65,12 +67,6 @@ const MAX_UNIT_INSTANCES: usize = 65_536;
 type Refs = BTreeSet<Rc<str>>;
 type Spans = BTreeMap<String, LineRange>;
 
-/// A memoized named value.
-enum Slot {
-    InProgress,
-    Done(Value, Refs),
-}
-
 /// How a block with `count`/`for_each` expands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Expansion {
@@ -92,12 +88,6 @@ struct ResState {
     addrs: Vec<String>,
 }
 
-enum RState {
-    InProgress,
-    /// Shared: every reference to the resource reads it, none copies it whole.
-    Done(Rc<ResState>),
-}
-
 /// An instantiated module call.
 #[derive(Clone)]
 struct ModCall {
@@ -106,11 +96,6 @@ struct ModCall {
     children: Vec<(Value, usize)>,
     /// Why the module's outputs are unknown, when they are.
     unresolved: Option<String>,
-}
-
-enum MState {
-    InProgress,
-    Done(ModCall),
 }
 
 /// One module instance (the root, or one instance of a module call).
@@ -125,16 +110,18 @@ struct Instance {
     path_module: String,
     /// Module directories from the root down to this one.
     chain: Vec<PathBuf>,
-    vars: BTreeMap<String, VarSlot>,
-    locals: BTreeMap<String, Slot>,
-    outputs: BTreeMap<String, Slot>,
-    resources: BTreeMap<String, RState>,
-    modules: BTreeMap<String, MState>,
+    vars: Memo<(Value, Refs), VarInput>,
+    locals: Memo<(Value, Refs)>,
+    outputs: Memo<(Value, Refs)>,
+    /// Shared: every reference to a resource reads it, none copies it whole.
+    resources: Memo<Rc<ResState>>,
+    modules: Memo<ModCall>,
 }
 
-/// A variable of a module instance, evaluated when first referenced (so an
-/// input may depend on another output of the same module call).
-enum VarSlot {
+/// Where a variable of a module instance gets its value; evaluated when
+/// first referenced (so an input may depend on another output of the same
+/// module call).
+enum VarInput {
     /// The argument of the same name in module call `call` of instance
     /// `parent`, with that instance's `count`/`each` binding.
     Input {
@@ -148,8 +135,6 @@ enum VarSlot {
     Given(Value),
     /// Not set: the default applies.
     Absent,
-    InProgress,
-    Done(Value, Refs),
 }
 
 /// Names bound while evaluating (`count`, `each`, `for` variables, dynamic

@@ -118,20 +118,20 @@ impl Ev<'_> {
             call_sites,
             path_module,
             chain,
-            vars: BTreeMap::new(),
-            locals: BTreeMap::new(),
-            outputs: BTreeMap::new(),
-            resources: BTreeMap::new(),
-            modules: BTreeMap::new(),
+            vars: Memo::default(),
+            locals: Memo::default(),
+            outputs: Memo::default(),
+            resources: Memo::default(),
+            modules: Memo::default(),
         });
         self.insts.len() - 1
     }
 
     /// Sets the variable slots of an instance (every declared variable).
-    fn set_vars(&mut self, inst: usize, mut inputs: BTreeMap<String, VarSlot>) {
+    fn set_vars(&mut self, inst: usize, mut inputs: BTreeMap<String, VarInput>) {
         let cfg = self.insts[inst].config.clone();
         let vars =
-            cfg.variables.keys().map(|name| (name.clone(), inputs.remove(name).unwrap_or(VarSlot::Absent))).collect();
+            cfg.variables.keys().map(|name| (name.clone(), inputs.remove(name).unwrap_or(VarInput::Absent))).collect();
         self.insts[inst].vars = vars;
     }
 
@@ -139,29 +139,25 @@ impl Ev<'_> {
     /// default, else unknown; converted to the declared type. `None` when
     /// no such variable is declared.
     pub(super) fn var(&mut self, inst: usize, name: &str) -> Option<(Value, Refs)> {
-        let slot = self.insts[inst].vars.get_mut(name)?;
-        let slot = std::mem::replace(slot, VarSlot::InProgress);
+        let state = self.insts[inst].vars.lookup(name)?;
         let cfg = self.insts[inst].config.clone();
         let decl = cfg.variables.get(name)?;
-        let (raw, refs) = match slot {
-            VarSlot::Done(v, r) => {
-                self.insts[inst].vars.insert(name.to_string(), VarSlot::Done(v.clone(), r.clone()));
-                return Some((v, r));
-            }
-            VarSlot::InProgress => {
-                self.diag(
+        match state {
+            Lookup::Done(done) => return Some(done),
+            Lookup::Cycle => {
+                self.cycle(
                     inst,
-                    decl.file,
-                    decl.block.span(),
-                    DiagnosticLevel::Warning,
-                    "cycle",
+                    Some((decl.file, decl.block.span())),
                     format!("the value of var.{name} depends on itself; it is unknown"),
                 );
                 return Some((Value::unknown(format!("var.{name}")), Refs::new()));
             }
-            VarSlot::Given(v) => (Some(v), Refs::new()),
-            VarSlot::Absent => (None, Refs::new()),
-            VarSlot::Input { parent, call, bind, refs } => {
+            Lookup::Pending => {}
+        }
+        let (raw, refs) = match self.insts[inst].vars.begin(name) {
+            Some(VarInput::Given(v)) => (Some(v), Refs::new()),
+            Some(VarInput::Absent) | None => (None, Refs::new()),
+            Some(VarInput::Input { parent, call, bind, refs }) => {
                 let pcfg = self.insts[parent].config.clone();
                 match pcfg.modules.get(&call).and_then(|d| d.block.body.get_attribute(name).map(|a| (d.file, a))) {
                     Some((file, a)) => {
@@ -194,7 +190,7 @@ impl Ev<'_> {
             Some(t) => self.isolated(|ev| ev.conform(v, &t.value, &sc, 0)),
             None => v,
         };
-        self.insts[inst].vars.insert(name.to_string(), VarSlot::Done(v.clone(), refs.clone()));
+        self.insts[inst].vars.finish(name, (v.clone(), refs.clone()));
         Some((v, refs))
     }
 
@@ -268,12 +264,12 @@ impl Ev<'_> {
     /// Root variables: defaults, then `terraform.tfvars`, `*.auto.tfvars`
     /// (in name order) and `--var-file`s, later ones winning.
     pub(super) fn root_vars(&mut self, inst: usize, root: &TerraformDir) {
-        let mut inputs: BTreeMap<String, VarSlot> = BTreeMap::new();
+        let mut inputs: BTreeMap<String, VarInput> = BTreeMap::new();
         let files: Vec<crate::source::SourceFile> =
             root.var_files.iter().chain(self.ctx.extra_var_files.iter()).cloned().collect();
         for f in files {
             for (k, v) in self.var_file(&f) {
-                inputs.insert(k, VarSlot::Given(v));
+                inputs.insert(k, VarInput::Given(v));
             }
         }
         self.set_vars(inst, inputs);
@@ -336,67 +332,53 @@ impl Ev<'_> {
     }
 
     pub(super) fn local(&mut self, inst: usize, name: &str) -> Value {
-        match self.insts[inst].locals.get(name) {
-            Some(Slot::Done(v, refs)) => {
-                let (v, refs) = (v.clone(), refs.clone());
+        match self.insts[inst].locals.lookup(name) {
+            Some(Lookup::Done((v, refs))) => {
                 self.add_refs(&refs);
                 return v;
             }
-            Some(Slot::InProgress) => {
+            Some(Lookup::Cycle) => {
                 let cfg = self.insts[inst].config.clone();
-                if let Some((file, attr)) = cfg.locals.get(name) {
-                    self.diag(
-                        inst,
-                        *file,
-                        attr.span(),
-                        DiagnosticLevel::Warning,
-                        "cycle",
-                        format!("local.{name} depends on itself; its value is unknown"),
-                    );
-                }
+                let at = cfg.locals.get(name).map(|(file, attr)| (*file, attr.span()));
+                self.cycle(inst, at, format!("local.{name} depends on itself; its value is unknown"));
                 return Value::unknown(format!("local.{name}"));
             }
-            None => {}
+            Some(Lookup::Pending) | None => {}
         }
         let cfg = self.insts[inst].config.clone();
         let Some((file, attr)) = cfg.locals.get(name) else {
             self.soft_error();
             return Value::unknown(format!("local.{name}"));
         };
-        self.insts[inst].locals.insert(name.to_string(), Slot::InProgress);
+        self.insts[inst].locals.begin(name);
         let sc = Scope { inst, file: *file, bind: None };
         let (v, refs) = self.isolated(|ev| ev.collect(|ev| ev.eval(&attr.value, &sc)));
         self.add_refs(&refs);
-        self.insts[inst].locals.insert(name.to_string(), Slot::Done(v.clone(), refs));
+        self.insts[inst].locals.finish(name, (v.clone(), refs));
         v
     }
 
     pub(super) fn output(&mut self, inst: usize, name: &str) -> Value {
-        match self.insts[inst].outputs.get(name) {
-            Some(Slot::Done(v, refs)) => {
-                let (v, refs) = (v.clone(), refs.clone());
+        match self.insts[inst].outputs.lookup(name) {
+            Some(Lookup::Done((v, refs))) => {
                 self.add_refs(&refs);
                 return v;
             }
-            Some(Slot::InProgress) => {
+            Some(Lookup::Cycle) => {
                 let prefix = self.insts[inst].prefix.clone();
                 let cfg = self.insts[inst].config.clone();
-                if let Some(d) = cfg.outputs.get(name) {
-                    self.diag(
-                        inst,
-                        d.file,
-                        d.block.span(),
-                        DiagnosticLevel::Warning,
-                        "cycle",
-                        format!(
-                            "output {name} of {} depends on itself; its value is unknown",
-                            prefix.trim_end_matches('.')
-                        ),
-                    );
-                }
+                let at = cfg.outputs.get(name).map(|d| (d.file, d.block.span()));
+                self.cycle(
+                    inst,
+                    at,
+                    format!(
+                        "output {name} of {} depends on itself; its value is unknown",
+                        prefix.trim_end_matches('.')
+                    ),
+                );
                 return Value::unknown(format!("{prefix}{name}"));
             }
-            None => {}
+            Some(Lookup::Pending) | None => {}
         }
         let cfg = self.insts[inst].config.clone();
         let Some(decl) = cfg.outputs.get(name) else {
@@ -406,11 +388,11 @@ impl Ev<'_> {
         let Some(attr) = decl.block.body.get_attribute("value") else {
             return Value::Null;
         };
-        self.insts[inst].outputs.insert(name.to_string(), Slot::InProgress);
+        self.insts[inst].outputs.begin(name);
         let sc = Scope { inst, file: decl.file, bind: None };
         let (v, refs) = self.isolated(|ev| ev.collect(|ev| ev.eval(&attr.value, &sc)));
         self.add_refs(&refs);
-        self.insts[inst].outputs.insert(name.to_string(), Slot::Done(v.clone(), refs));
+        self.insts[inst].outputs.finish(name, (v.clone(), refs));
         v
     }
 
@@ -426,30 +408,26 @@ impl Ev<'_> {
 
     /// Instantiates a module call (all its instances), once.
     pub(super) fn module(&mut self, inst: usize, name: &str) -> Option<ModCall> {
-        match self.insts[inst].modules.get(name) {
-            Some(MState::Done(c)) => return Some(c.clone()),
-            Some(MState::InProgress) => {
+        match self.insts[inst].modules.lookup(name) {
+            Some(Lookup::Done(c)) => return Some(c),
+            Some(Lookup::Cycle) => {
                 let prefix = self.insts[inst].prefix.clone();
                 let cfg = self.insts[inst].config.clone();
-                if let Some(d) = cfg.modules.get(name) {
-                    self.diag(
-                        inst,
-                        d.file,
-                        d.block.span(),
-                        DiagnosticLevel::Warning,
-                        "cycle",
-                        format!("the inputs of {prefix}module.{name} depend on its own outputs; they are unknown"),
-                    );
-                }
+                let at = cfg.modules.get(name).map(|d| (d.file, d.block.span()));
+                self.cycle(
+                    inst,
+                    at,
+                    format!("the inputs of {prefix}module.{name} depend on its own outputs; they are unknown"),
+                );
                 return None;
             }
-            None => {}
+            Some(Lookup::Pending) | None => {}
         }
         let cfg = self.insts[inst].config.clone();
         let decl = cfg.modules.get(name)?;
-        self.insts[inst].modules.insert(name.to_string(), MState::InProgress);
+        self.insts[inst].modules.begin(name);
         let call = self.isolated(|ev| ev.instantiate(inst, name, decl));
-        self.insts[inst].modules.insert(name.to_string(), MState::Done(call.clone()));
+        self.insts[inst].modules.finish(name, call.clone());
         Some(call)
     }
 
@@ -549,7 +527,7 @@ impl Ev<'_> {
                     continue;
                 }
                 if config.variables.contains_key(k) {
-                    let input = VarSlot::Input {
+                    let input = VarInput::Input {
                         parent: inst,
                         call: name.to_string(),
                         bind: shared.clone(),

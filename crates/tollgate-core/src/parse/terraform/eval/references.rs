@@ -96,7 +96,7 @@ impl Ev<'_> {
             ("var", Some(n)) => {
                 let mut desc = ["var.", n].concat();
                 // Evaluated before: read what is referenced, not the whole variable.
-                if let Some(VarSlot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.vars.get(n)) {
+                if let Some((v, refs)) = self.insts.get(inst).and_then(|i| i.vars.done(n)) {
                     let (v, used) = follow_attrs(v, rest, &mut desc);
                     if let Some(c) = self.collectors.last_mut() {
                         c.extend(refs.iter().cloned());
@@ -119,7 +119,7 @@ impl Ev<'_> {
                     self.error(sc, at, format!("reference to undeclared local.{n}"));
                 }
                 let mut desc = ["local.", n].concat();
-                if let Some(Slot::Done(v, refs)) = self.insts.get(inst).and_then(|i| i.locals.get(n)) {
+                if let Some((v, refs)) = self.insts.get(inst).and_then(|i| i.locals.done(n)) {
                     let (v, used) = follow_attrs(v, rest, &mut desc);
                     if let Some(c) = self.collectors.last_mut() {
                         c.extend(refs.iter().cloned());

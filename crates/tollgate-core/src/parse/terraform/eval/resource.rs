@@ -166,28 +166,20 @@ impl Ev<'_> {
 
     /// Evaluates a resource or data block (all its instances), once.
     pub(super) fn resource(&mut self, inst: usize, key: &str) -> Option<Rc<ResState>> {
-        match self.insts[inst].resources.get(key) {
-            Some(RState::Done(rs)) => return Some(rs.clone()),
-            Some(RState::InProgress) => {
+        match self.insts[inst].resources.lookup(key) {
+            Some(Lookup::Done(rs)) => return Some(rs),
+            Some(Lookup::Cycle) => {
                 let cfg = self.insts[inst].config.clone();
-                if let Some(rd) = cfg.resources.get(key) {
-                    let prefix = self.insts[inst].prefix.clone();
-                    self.diag(
-                        inst,
-                        rd.decl.file,
-                        rd.decl.block.span(),
-                        DiagnosticLevel::Warning,
-                        "cycle",
-                        format!("{prefix}{key} refers to itself; the reference is unknown"),
-                    );
-                }
+                let prefix = self.insts[inst].prefix.clone();
+                let at = cfg.resources.get(key).map(|rd| (rd.decl.file, rd.decl.block.span()));
+                self.cycle(inst, at, format!("{prefix}{key} refers to itself; the reference is unknown"));
                 return None;
             }
-            None => {}
+            Some(Lookup::Pending) | None => {}
         }
         let cfg = self.insts[inst].config.clone();
         let rd = cfg.resources.get(key)?;
-        self.insts[inst].resources.insert(key.to_string(), RState::InProgress);
+        self.insts[inst].resources.begin(key);
         let prefix = self.insts[inst].prefix.clone();
         let call_sites = self.insts[inst].call_sites.clone();
         let base = [prefix.as_str(), key].concat();
@@ -257,7 +249,7 @@ impl Ev<'_> {
             Expansion::Unknown => Value::unknown(base.clone()),
         };
         let rs = Rc::new(ResState { value, expansion, base, addrs });
-        self.insts[inst].resources.insert(key.to_string(), RState::Done(rs.clone()));
+        self.insts[inst].resources.finish(key, rs.clone());
         Some(rs)
     }
 
