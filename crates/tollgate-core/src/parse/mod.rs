@@ -7,6 +7,7 @@ use crate::parse::context::ParseContext;
 use crate::source::SourceFile;
 
 pub(crate) mod cloudformation;
+pub(crate) mod codec;
 pub(crate) mod context;
 pub(crate) mod iam;
 pub(crate) mod json;

@@ -31,7 +31,6 @@
 //! template; the rest of the template is still evaluated.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::net::IpAddr;
 use std::sync::Arc;
 
 use super::foreach;
@@ -39,6 +38,7 @@ use super::tree::{Tree, TreeEntry, TreeKind};
 use crate::diagnostic::Diagnostic;
 use crate::graph::{Edge, LineRange, Location, Mode, Resource, SourceKind, path};
 use crate::parse::UnitOutput;
+use crate::parse::codec::{base64, cidr};
 use crate::span::Span;
 use crate::value::Value;
 
@@ -534,7 +534,7 @@ impl<'t> Evaluator<'t> {
                 Some(Value::String(s)) if !self.charge(s.len().div_ceil(3).saturating_mul(4), node, name) => {
                     Value::unknown(name)
                 }
-                Some(Value::String(s)) => Value::String(base64(s.as_bytes())),
+                Some(Value::String(s)) => Value::String(base64::encode(s.as_bytes())),
                 Some(Value::Unknown(w)) => Value::unknown(format!("Fn::Base64({w})")),
                 _ => {
                     self.warn(node, "`Fn::Base64` takes a string");
@@ -1067,39 +1067,9 @@ fn cidr_subnets(block: Option<&Value>, count: Option<&Value>, bits: Option<&Valu
     let net: ipnet::IpNet = block?.as_str()?.trim().parse().ok()?;
     let count = usize::try_from(count?.as_i64()?).ok().filter(|c| (1..=256).contains(c))?;
     let bits = u8::try_from(bits?.as_i64()?).ok()?;
-    let max = match net.addr() {
-        IpAddr::V4(_) => 32u8,
-        IpAddr::V6(_) => 128u8,
-    };
-    let prefix = max.checked_sub(bits)?;
-    if prefix < net.prefix_len() {
-        return None;
-    }
-    let subnets: Vec<String> = net.trunc().subnets(prefix).ok()?.take(count).map(|n| n.to_string()).collect();
-    (subnets.len() == count).then_some(subnets)
-}
-
-/// Standard base64 with padding (what `Fn::Base64` produces).
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let idx = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
-                out.push(char::from(ALPHABET.get(idx).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
+    let prefix = cidr::width(&net).checked_sub(u32::from(bits))?;
+    let newbits = prefix.checked_sub(u32::from(net.prefix_len()))?;
+    (0..count).map(|i| cidr::subnet(net, newbits, u128::try_from(i).ok()?).ok().map(|n| n.to_string())).collect()
 }
 
 /// Circular dependencies between resources (through `Ref`, `Fn::GetAtt`,
@@ -1190,15 +1160,6 @@ impl Tarjan {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base64_matches_the_standard() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"#!/bin/bash\n"), "IyEvYmluL2Jhc2gK");
-    }
 
     #[test]
     fn cidr_is_computed() {

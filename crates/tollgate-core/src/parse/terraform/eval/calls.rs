@@ -142,7 +142,7 @@ impl Ev<'_> {
         };
         match name {
             "file" => Value::String(text.to_string()),
-            "filebase64" => Value::String(funcs::base64_encode(text.as_bytes())),
+            "filebase64" => Value::String(crate::parse::codec::base64::encode(text.as_bytes())),
             n if funcs::is_file_digest(n) => funcs::file_digest(n, text.as_bytes()),
             _ => {
                 let vars = match args.get(1) {

@@ -2,6 +2,7 @@
 //! base64 and URL encoding.
 
 use super::*;
+use crate::parse::codec::base64;
 
 pub(super) fn jsonencode(args: &[Value], room: usize) -> SizedResult {
     let v = one(args)?;
@@ -36,48 +37,6 @@ fn urlencode(s: &str) -> String {
         }
     }
     out
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-pub(crate) fn base64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk.first().copied().unwrap_or(0),
-            chunk.get(1).copied().unwrap_or(0),
-            chunk.get(2).copied().unwrap_or(0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                let idx = usize::try_from((n >> (18 - 6 * i)) & 63).unwrap_or(0);
-                out.push(char::from(B64.get(idx).copied().unwrap_or(b'A')));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-fn base64_decode(s: &str) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    let mut acc = 0u32;
-    let mut bits = 0;
-    for c in s.bytes() {
-        if c == b'=' || c.is_ascii_whitespace() {
-            continue;
-        }
-        let v = B64.iter().position(|x| *x == c).ok_or_else(|| "invalid base64".to_string())?;
-        acc = (acc << 6) | u32::try_from(v).unwrap_or(0);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push(u8::try_from((acc >> bits) & 0xff).unwrap_or(0));
-        }
-    }
-    Ok(out)
 }
 
 /// Encodes like Go's `encoding/json` (what Terraform and the AWS provider
@@ -279,13 +238,14 @@ pub(super) fn jsondecode(args: &[Value]) -> CallResult {
 pub(super) fn base64encode(args: &[Value], room: usize) -> SizedResult {
     str_arg(args, 0).map_err(CallError::Eval).and_then(|s| {
         fits(size::add(s.len().div_ceil(3).saturating_mul(4), NODE_COST, room))?;
-        Ok(Value::String(base64_encode(s.as_bytes())))
+        Ok(Value::String(base64::encode(s.as_bytes())))
     })
 }
 
 pub(super) fn base64decode(args: &[Value]) -> CallResult {
     str_arg(args, 0).and_then(|s| {
-        base64_decode(s)
+        base64::decode(s)
+            .ok_or_else(|| "invalid base64".to_string())
             .and_then(|b| String::from_utf8(b).map_err(|_| "decoded bytes are not UTF-8".to_string()))
             .map(Value::String)
     })

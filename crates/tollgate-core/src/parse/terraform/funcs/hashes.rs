@@ -2,6 +2,7 @@
 //! over file contents.
 
 use super::*;
+use crate::parse::codec::base64;
 
 /// The hash functions over a file's contents (`filemd5`, `filesha1`,
 /// `filesha256`, `filesha512`, `filebase64sha256`, `filebase64sha512`).
@@ -29,8 +30,8 @@ fn digest_text(name: &str, bytes: &[u8]) -> Option<String> {
         "sha1" => hex(&sha1::Sha1::digest(bytes)),
         "sha256" => hex(&sha2::Sha256::digest(bytes)),
         "sha512" => hex(&sha2::Sha512::digest(bytes)),
-        "base64sha256" => base64_encode(&sha2::Sha256::digest(bytes)),
-        "base64sha512" => base64_encode(&sha2::Sha512::digest(bytes)),
+        "base64sha256" => base64::encode(&sha2::Sha256::digest(bytes)),
+        "base64sha512" => base64::encode(&sha2::Sha512::digest(bytes)),
         _ => return None,
     })
 }

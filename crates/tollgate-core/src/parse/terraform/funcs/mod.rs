@@ -24,7 +24,7 @@ use super::size::{self, NODE_COST};
 use crate::value::Value;
 
 pub(crate) use collections::string_set;
-pub(crate) use encoding::{base64_encode, encode_json, json_len, write_json_object};
+pub(crate) use encoding::{encode_json, json_len, write_json_object};
 pub(crate) use hashes::{file_digest, is_file_digest};
 pub(crate) use numbers::{num, to_number};
 pub(crate) use types::{number_text, to_string, values_equal};
