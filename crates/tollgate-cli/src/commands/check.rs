@@ -6,7 +6,7 @@ use clap::{Args, ValueEnum};
 use tollgate_core::ScanOptions;
 use tollgate_policy::{Engine, EngineBuilder, Report, Severity};
 
-use super::{Destination, PolicyArgs, ScanArgs, SeverityArg, in_pool};
+use super::{Destination, PolicyArgs, ScanArgs, SeverityArg, in_pool, verdict};
 use crate::error::CliError;
 use crate::paths::PathStyle;
 use crate::render::{self, Sources, failing_findings, scan_errors};
@@ -164,12 +164,7 @@ impl CheckArgs {
             Format::Json => render::json::write(w, &report, &paths),
             Format::Sarif => render::sarif::write(w, &report, engine.rules(), &paths),
         });
-        match written {
-            // The verdict stands when the reader stops early (`| head -1`).
-            Err(e) if e.is_broken_pipe() => Ok(code),
-            Err(e) => Err(e),
-            Ok(()) => Ok(code),
-        }
+        verdict(written, code)
     }
 }
 

@@ -23,8 +23,8 @@ use tollgate_core::{DiagnosticLevel, ScanOptions};
 use tollgate_policy::labels::{self, EXPECTED_FILE, Expected};
 use tollgate_policy::{Engine, Finding, Report};
 
-use super::in_pool;
 use super::{PolicyArgs, ScanArgs};
+use super::{in_pool, verdict};
 use crate::error::CliError;
 use crate::paths::{self, PathStyle};
 use crate::render::escape::visible;
@@ -393,12 +393,7 @@ impl EvalArgs {
                 .map_err(std::io::Error::from)
                 .and_then(|()| writeln!(console.out)),
         };
-        match written {
-            // The verdict stands when the reader stops early.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(code),
-            Err(e) => Err(CliError::Io(e)),
-            Ok(()) => Ok(code),
-        }
+        verdict(written.map_err(CliError::Io), code)
     }
 }
 

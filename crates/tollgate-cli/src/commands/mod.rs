@@ -199,6 +199,17 @@ pub(crate) fn in_pool<T: Send>(threads: Option<usize>, work: impl FnOnce() -> T 
     }
 }
 
+/// The exit code of a command that has a verdict (`check`, `eval`), once
+/// its report is `written`: the verdict stands when the reader stops early
+/// (`tollgate check | head -1`), so a gate under `set -o pipefail` still
+/// fails on its findings; any other write error is the command's error.
+pub(crate) fn verdict(written: Result<(), CliError>, code: i32) -> Result<i32, CliError> {
+    match written {
+        Err(e) if !e.is_broken_pipe() => Err(e),
+        _ => Ok(code),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
