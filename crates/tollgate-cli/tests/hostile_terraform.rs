@@ -11,14 +11,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
 
-const GOOD: &str = r#"resource "aws_iam_policy" "admin" {
-  name = "admin"
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }]
-  })
-}
-"#;
+#[path = "../../tollgate-policy/tests/support/hostile_terraform_inputs.rs"]
+mod inputs;
+use inputs::{GOOD, big_string};
 
 /// `good/main.tf` and `hostile/main.tf` under a fresh directory, removed on drop.
 struct Tree(PathBuf);
@@ -79,12 +74,6 @@ fn assert_cut_and_kept(name: &str, hostile: &str, want: &[(&str, u64)]) {
         report["findings"]
     );
     assert_eq!(code, 2, "{name}");
-}
-
-fn big_string(expr: &str) -> String {
-    format!(
-        "locals {{\n  s64k = format(\"%65536s\", \"\")\n  s13m = join(\"\", [for i in range(200) : local.s64k])\n  x = {expr}\n}}\n\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"b\"\n  tags   = {{ n = local.x }}\n}}\n"
-    )
 }
 
 #[test]

@@ -12,15 +12,9 @@ use std::time::{Duration, Instant};
 use tollgate_core::{DiagnosticLevel, ScanOptions};
 use tollgate_policy::{Engine, Report};
 
-/// A unit whose policy allows every action: IAM001 must still fire.
-const GOOD: &str = r#"resource "aws_iam_policy" "admin" {
-  name = "admin"
-  policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }]
-  })
-}
-"#;
+#[path = "support/hostile_terraform_inputs.rs"]
+mod inputs;
+use inputs::{GOOD, big_string};
 
 /// `good/main.tf` and `hostile/main.tf` holding `hostile`.
 fn scan(hostile: &str, options: &ScanOptions) -> Report {
@@ -54,13 +48,6 @@ fn assert_good_kept(report: &Report) {
         "the good unit's finding is lost: {:?}",
         report.findings.iter().map(|f| (&f.rule_id, &f.file)).collect::<Vec<_>>()
     );
-}
-
-/// A 13 MB string (`local.s13m`) and `x = EXPR` on line 4.
-fn big_string(expr: &str) -> String {
-    format!(
-        "locals {{\n  s64k = format(\"%65536s\", \"\")\n  s13m = join(\"\", [for i in range(200) : local.s64k])\n  x = {expr}\n}}\n\nresource \"aws_s3_bucket\" \"b\" {{\n  bucket = \"b\"\n  tags   = {{ n = local.x }}\n}}\n"
-    )
 }
 
 /// Each of these built 13.4 GB (the process aborted, no report at all).
